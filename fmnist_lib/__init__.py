@@ -1,0 +1,8 @@
+"""fmnist_lib: a reproducible Fashion-MNIST CNN benchmark on Keras 3.
+
+Modules: data (verified loading, splits), augment, models (the registry),
+config (the one validated settings object), training, runs (run directories),
+metrics, predict, plots, notebooks (batch runner), cli.
+"""
+
+__version__ = "0.1.0"

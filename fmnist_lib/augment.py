@@ -1,0 +1,70 @@
+"""Augmentation by name, as Keras preprocessing layers.
+
+The layers sit at the front of the model and are active only when the model is
+called with ``training=True``: Keras skips them in ``evaluate`` and ``predict``,
+so validation and test images are never augmented.
+"""
+
+from __future__ import annotations
+
+import keras
+
+# The original's ImageDataGenerator(rotation_range=10, horizontal_flip=True,
+# fill_mode="nearest"), rebuilt from layers.
+DEFAULT_AUGMENTATION = ("rotate", "flip")
+
+
+def _rotate(seed):
+    return keras.layers.RandomRotation(10 / 360, fill_mode="nearest", seed=seed, name="rotate")
+
+
+def _flip(seed):
+    return keras.layers.RandomFlip("horizontal", seed=seed, name="flip")
+
+
+def _translate(seed):
+    return keras.layers.RandomTranslation(
+        0.1, 0.1, fill_mode="constant", fill_value=0.0, seed=seed, name="translate"
+    )
+
+
+def _erase(seed):
+    return keras.layers.RandomErasing(
+        factor=0.5, scale=(0.02, 0.25), fill_value=0.0, value_range=(0, 1), seed=seed, name="erase"
+    )
+
+
+AUGMENTATIONS = {"rotate": _rotate, "flip": _flip, "translate": _translate, "erase": _erase}
+
+
+def list_augmentations() -> list[str]:
+    return sorted(AUGMENTATIONS)
+
+
+def check_augmentation(names) -> tuple[str, ...]:
+    """Validate a sequence of augmentation names; return it as a tuple."""
+    if isinstance(names, str):
+        names = () if names in ("", "none") else tuple(n.strip() for n in names.split(","))
+    names = tuple(names)
+    unknown = [n for n in names if n not in AUGMENTATIONS]
+    if unknown:
+        raise ValueError(
+            f"augmentation: unknown name(s) {unknown}; valid names are "
+            f"{list_augmentations()} (or 'none')"
+        )
+    if len(set(names)) != len(names):
+        raise ValueError(f"augmentation: {list(names)} names a layer twice")
+    return names
+
+
+def build_augmentation(names, seed: int | None = None) -> keras.Sequential | None:
+    """A Sequential of the named layers (float32, whatever the precision policy)."""
+    names = check_augmentation(names)
+    if not names:
+        return None
+    layers = []
+    for offset, name in enumerate(names):
+        layer = AUGMENTATIONS[name](None if seed is None else seed + offset)
+        layer.dtype_policy = "float32"
+        layers.append(layer)
+    return keras.Sequential(layers, name="augmentation")

@@ -1,0 +1,249 @@
+"""The `fmnist` command: thin wrappers that build a config and call fmnist_lib.
+
+Exit status: 0 success, 1 runtime failure (clear message), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the CLI
+
+
+class UsageError(Exception):
+    """Bad arguments: exit 2."""
+
+
+def _add_train(sub):
+    p = sub.add_parser(
+        "train",
+        help="train a model and evaluate it on the test set",
+        description="Train one architecture, pick the checkpoint with the best validation "
+        "loss, evaluate it once on the 10,000 test images, and write a run directory "
+        "(model.keras, history.json, metrics.json, config.json, TensorBoard logs).",
+    )
+    p.add_argument("--arch", default=None, help="model name: arch1, arch2 or vgg (default vgg)")
+    p.add_argument(
+        "--profile",
+        choices=["full", "smoke"],
+        default=None,
+        help="start from a profile: full = the original's budget of images seen, "
+        "smoke = 2,000 images for 1 epoch; other options override it",
+    )
+    p.add_argument("--epochs", type=int, help="epochs (default 10, or from --budget-images)")
+    p.add_argument(
+        "--budget-images",
+        type=int,
+        help="images seen in training; sets the epochs for the training split",
+    )
+    p.add_argument("--batch-size", type=int, help="batch size (default 250, as the original)")
+    p.add_argument("--optimizer", help="adam (default), rmsprop or sgd")
+    p.add_argument(
+        "--lr",
+        type=float,
+        dest="learning_rate",
+        help="learning rate (default: adam 1e-3, rmsprop 5e-4, sgd 0.05)",
+    )
+    p.add_argument("--lr-schedule", help="constant (default) or cosine")
+    p.add_argument("--warmup-epochs", type=float, help="linear warm-up length for cosine")
+    p.add_argument("--label-smoothing", type=float, help="label smoothing in [0, 0.5]")
+    p.add_argument(
+        "--augment",
+        dest="augmentation",
+        help="comma-separated augmentations from rotate, flip, translate, erase, "
+        "or none (default rotate,flip as the original)",
+    )
+    p.add_argument(
+        "--val-fraction",
+        type=float,
+        help="validation share of the training images, in (0, 0.5] (default 0.1)",
+    )
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument(
+        "--subset", type=int, help="use a stratified subset of N training images (quick runs)"
+    )
+    p.add_argument("--precision", help="auto (default), float32, mixed_bfloat16, mixed_float16")
+    p.add_argument(
+        "--deterministic",
+        action="store_true",
+        default=None,
+        help="turn on TensorFlow op determinism (slower, bit-reproducible)",
+    )
+    p.add_argument("--strategy", help="tf.distribute strategy: default, mirrored, multiworker")
+    p.add_argument("--out", dest="out_dir", help="folder for run directories (default runs/)")
+    p.add_argument("--run-name", help="run directory name (default ARCH-sSEED-TIMESTAMP)")
+    p.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    p.add_argument(
+        "--resume",
+        metavar="DIR",
+        help="continue the interrupted run in DIR from its last completed epoch",
+    )
+    p.set_defaults(handler=_train)
+
+
+def _train(args) -> int:
+    from .config import TrainConfig, profile_config
+    from .runs import read_json
+    from .training import summarize_run, train
+
+    settings = {
+        key: getattr(args, key)
+        for key in (
+            "arch",
+            "epochs",
+            "budget_images",
+            "batch_size",
+            "optimizer",
+            "learning_rate",
+            "lr_schedule",
+            "warmup_epochs",
+            "label_smoothing",
+            "augmentation",
+            "val_fraction",
+            "seed",
+            "subset",
+            "precision",
+            "deterministic",
+            "strategy",
+            "out_dir",
+            "run_name",
+            "data_dir",
+        )
+        if getattr(args, key) is not None
+    }
+    if args.quiet:
+        settings["verbose"] = 0
+    if args.resume:
+        run_dir = Path(args.resume)
+        if not (run_dir / "config.json").exists():
+            raise UsageError(f"--resume {run_dir}: no run there (config.json missing)")
+        if set(settings) - {"verbose"}:
+            raise UsageError("--resume takes no other training options: the run keeps its own")
+        saved = read_json(run_dir / "config.json")
+        config = TrainConfig.from_dict({**saved, "verbose": settings.get("verbose", 1)})
+        run_dir = train(config, run_dir=run_dir, resume=True)
+    else:
+        if args.profile:
+            config = profile_config(settings.pop("arch", "vgg"), args.profile, **settings)
+        else:
+            config = TrainConfig.from_dict(settings)
+        run_dir = train(config)
+    if not args.quiet:
+        from .metrics import format_report
+        from .runs import load_run
+
+        print(format_report(load_run(run_dir)["metrics"]["test"]))
+        print(f"Run directory: {run_dir}")
+        print(summarize_run(run_dir))
+    return 0
+
+
+def _load_model(path: str):
+    import keras
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "model.keras"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such model file (expected a .keras file or run dir)")
+    try:
+        return keras.saving.load_model(path)
+    except Exception as err:
+        raise RuntimeError(f"{path}: could not load the model ({err})") from None
+
+
+def _add_evaluate(sub):
+    p = sub.add_parser(
+        "evaluate",
+        help="test accuracy and per-class report of a saved model",
+        description="Evaluate a saved model on the 10,000 Fashion-MNIST test images.",
+    )
+    p.add_argument("--model", required=True, help="a model.keras file or a run directory")
+    p.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files")
+    p.set_defaults(handler=_evaluate)
+
+
+def _evaluate(args) -> int:
+    from .data import load_fashion_mnist, to_model_input
+    from .metrics import evaluate_probabilities, format_report
+
+    model = _load_model(args.model)
+    _, (x_test, y_test) = load_fashion_mnist(args.data_dir)
+    probs = model.predict(to_model_input(x_test), batch_size=1000, verbose=0)
+    print(format_report(evaluate_probabilities(y_test, probs)))
+    return 0
+
+
+def _add_predict(sub):
+    p = sub.add_parser(
+        "predict",
+        help="classify image files (top-3 classes each)",
+        description="Classify image files of any size and colour: each is read with "
+        "scikit-image, turned grayscale, resized to 28x28 and inverted when its background "
+        "is light. Prints the top classes with probabilities; exits 1 if any file failed.",
+    )
+    p.add_argument("--model", required=True, help="a model.keras file or a run directory")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, ...)")
+    p.add_argument("--top", type=int, default=3, help="how many classes to show (default 3)")
+    p.set_defaults(handler=_predict)
+
+
+def _predict(args) -> int:
+    from .predict import predict_files
+
+    if not 1 <= args.top <= 10:
+        raise UsageError(f"--top: {args.top} is out of range; it must be between 1 and 10")
+    model = _load_model(args.model)
+    failed = 0
+    for result in predict_files(model, args.images, top=args.top):
+        if result.error:
+            failed += 1
+            print(f"{result.path}: ERROR {result.error}", file=sys.stderr)
+        else:
+            ranked = ", ".join(f"{name} {p:.3f}" for name, p in result.top)
+            print(f"{result.path}: {ranked}")
+    if failed:
+        print(
+            f"fmnist: {failed} of {len(args.images)} file(s) could not be classified",
+            file=sys.stderr,
+        )
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fmnist", description="Fashion-MNIST CNN benchmark: train, evaluate, predict."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_train(sub)
+    _add_evaluate(sub)
+    _add_predict(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from .config import ConfigError
+    from .data import DataError
+    from .runs import RunError
+
+    try:
+        return args.handler(args)
+    except (UsageError, ConfigError) as err:
+        print(f"fmnist {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except (DataError, RunError, OSError, RuntimeError) as err:
+        print(f"fmnist {args.command}: failed: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"fmnist {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""The one validated training configuration, shared by the CLI and the notebooks.
+
+Every field is checked when the object is made, so nothing trains on a bad
+setting; each message names the field and its valid range or choices.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .augment import DEFAULT_AUGMENTATION, check_augmentation
+from .models import check_model_name
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+# Adam with Keras defaults and RMSprop(5e-4) are the original's two choices.
+DEFAULT_LEARNING_RATES = {"adam": 1e-3, "rmsprop": 5e-4, "sgd": 0.05}
+LR_SCHEDULES = ("constant", "cosine")
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+STRATEGIES = ("default", "mirrored", "multiworker")
+TRAIN_POOL_SIZE = 60000
+DEFAULT_EPOCHS = 10
+
+# The original's training budget, as images seen in training (seed-facts.md):
+# 10 epochs over 144,000 augmented images, or over 48,000 plain ones for arch1.
+ORIGINAL_BUDGET = {"arch1": 480_000, "arch2": 1_440_000, "vgg": 1_440_000}
+PROFILES = ("full", "smoke")
+
+
+class ConfigError(ValueError):
+    """A setting is unknown or out of range."""
+
+
+def _choice(name, value, choices):
+    if value not in choices:
+        raise ConfigError(f"{name}: {value!r} is not valid; choose one of {list(choices)}")
+
+
+def _int_range(name, value, low, high=None, optional=False):
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name}: expected an integer, got {value!r}")
+    if value < low or (high is not None and value > high):
+        upper = f" and {high:,}" if high is not None else ""
+        raise ConfigError(f"{name}: {value} is out of range; it must be between {low:,}{upper}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything a training run depends on (all validated on creation)."""
+
+    arch: str = "vgg"
+    epochs: int | None = None  # default 10, or derived from budget_images
+    budget_images: int | None = None  # images seen in training; sets the epochs
+    batch_size: int = 250
+    optimizer: str = "adam"
+    learning_rate: float | None = None  # None: the optimizer's default above
+    lr_schedule: str = "constant"
+    warmup_epochs: float = 0.0
+    label_smoothing: float = 0.0
+    augmentation: tuple[str, ...] = DEFAULT_AUGMENTATION
+    val_fraction: float = 0.1
+    seed: int = 0
+    subset: int | None = None  # training pool size for quick runs (stratified)
+    precision: str = "auto"
+    deterministic: bool = False
+    strategy: str = "default"
+    out_dir: str = "runs"
+    run_name: str | None = None
+    data_dir: str | None = None
+    verbose: int = 1  # 0 silent, 1 progress bar, 2 one line per epoch
+    tags: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        check = _wrap(self)
+        check(lambda: check_model_name(self.arch))
+        _int_range("epochs", self.epochs, 1, 10_000, optional=True)
+        _int_range("budget_images", self.budget_images, 1, 10**10, optional=True)
+        if self.epochs is not None and self.budget_images is not None:
+            raise ConfigError("epochs and budget_images both set; give one of them")
+        _int_range("batch_size", self.batch_size, 1, 65_536)
+        _choice("optimizer", self.optimizer, OPTIMIZERS)
+        if self.learning_rate is not None:
+            _positive_float("learning_rate", self.learning_rate, upper=10.0)
+        _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
+        _float_range("warmup_epochs", self.warmup_epochs, 0.0, 1000.0)
+        _float_range("label_smoothing", self.label_smoothing, 0.0, 0.5)
+        object.__setattr__(
+            self, "augmentation", check(lambda: check_augmentation(self.augmentation))
+        )
+        _float_range("val_fraction", self.val_fraction, 0.0, 0.5, open_low=True)
+        _int_range("seed", self.seed, 0, 2**31 - 1)
+        _int_range("subset", self.subset, 100, TRAIN_POOL_SIZE, optional=True)
+        _choice("precision", self.precision, PRECISIONS)
+        if not isinstance(self.deterministic, bool):
+            raise ConfigError(f"deterministic: expected true or false, got {self.deterministic!r}")
+        _choice("strategy", self.strategy, STRATEGIES)
+        _choice("verbose", self.verbose, (0, 1, 2))
+        if not isinstance(self.out_dir, str) or not self.out_dir:
+            raise ConfigError(f"out_dir: expected a folder path, got {self.out_dir!r}")
+        if self.run_name is not None and ("/" in self.run_name or not self.run_name.strip()):
+            raise ConfigError(f"run_name: {self.run_name!r} must be a plain folder name")
+        pool = self.subset or TRAIN_POOL_SIZE
+        if round(pool * self.val_fraction) < 10:
+            raise ConfigError(
+                f"val_fraction: {self.val_fraction} of {pool} images leaves fewer than 10 "
+                "validation images; raise subset or val_fraction"
+            )
+
+    # --- derived values -------------------------------------------------------
+    @property
+    def lr(self) -> float:
+        return self.learning_rate or DEFAULT_LEARNING_RATES[self.optimizer]
+
+    @property
+    def n_train(self) -> int:
+        """Training images after the validation split (as sklearn rounds it)."""
+        pool = self.subset or TRAIN_POOL_SIZE
+        return pool - math.ceil(pool * self.val_fraction)
+
+    @property
+    def resolved_epochs(self) -> int:
+        if self.epochs is not None:
+            return self.epochs
+        if self.budget_images is not None:
+            return max(1, math.ceil(self.budget_images / self.n_train))
+        return DEFAULT_EPOCHS
+
+    @property
+    def images_seen(self) -> int:
+        return self.resolved_epochs * self.n_train
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["augmentation"] = list(self.augmentation)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        """Build from a mapping; unknown keys fail with the list of valid ones."""
+        valid = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(data) - set(valid))
+        if unknown:
+            raise ConfigError(f"unknown setting(s) {unknown}; valid settings are {valid}")
+        data = dict(data)
+        if isinstance(data.get("augmentation"), list):
+            data["augmentation"] = tuple(data["augmentation"])
+        return cls(**data)
+
+    def replace(self, **changes) -> TrainConfig:
+        return TrainConfig.from_dict({**self.to_dict(), **changes})
+
+
+def _wrap(config):
+    def check(fn):
+        try:
+            return fn()
+        except ConfigError:
+            raise
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
+
+    return check
+
+
+def _positive_float(name, value, upper):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name}: expected a number, got {value!r}")
+    if not 0 < value <= upper:
+        raise ConfigError(f"{name}: {value} is out of range; it must be in (0, {upper}]")
+
+
+def _float_range(name, value, low, high, open_low=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name}: expected a number, got {value!r}")
+    too_low = value <= low if open_low else value < low
+    if too_low or value > high:
+        bracket = "(" if open_low else "["
+        raise ConfigError(f"{name}: {value} is out of range; it must be in {bracket}{low}, {high}]")
+
+
+def profile_config(arch: str, profile: str = "full", **overrides) -> TrainConfig:
+    """The settings of a named profile for one architecture.
+
+    ``full`` trains on the full training split for the original's budget of
+    images seen, with the original's optimiser and augmentation (none for arch1);
+    ``smoke`` is a 2,000-image, one-epoch run for tests.
+    """
+    _choice("profile", profile, PROFILES)
+    check_model_name(arch)
+    base: dict = {"arch": arch}
+    if arch == "arch1":
+        base["augmentation"] = ()
+    if profile == "full":
+        base["budget_images"] = ORIGINAL_BUDGET.get(arch)
+        if base["budget_images"] is None:
+            base.pop("budget_images")
+    else:
+        base.update(epochs=1, subset=2000, verbose=0)
+    if "epochs" in overrides and overrides["epochs"] is not None:
+        base.pop("budget_images", None)
+    return TrainConfig.from_dict({**base, **overrides})

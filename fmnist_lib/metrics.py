@@ -1,0 +1,64 @@
+"""Evaluation with scikit-learn: accuracy, log loss, per-class report, confusion matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, log_loss
+
+from .data import CLASS_NAMES
+
+
+def evaluate_probabilities(y_true: np.ndarray, probs: np.ndarray) -> dict:
+    """All test metrics from class probabilities of shape (N, 10)."""
+    probs = np.asarray(probs, dtype=np.float64)
+    y_true = np.asarray(y_true)
+    if probs.ndim != 2 or probs.shape != (len(y_true), len(CLASS_NAMES)):
+        raise ValueError(f"expected probabilities of shape ({len(y_true)}, 10), got {probs.shape}")
+    y_pred = probs.argmax(axis=1)
+    labels = list(range(len(CLASS_NAMES)))
+    report = classification_report(
+        y_true,
+        y_pred,
+        labels=labels,
+        target_names=list(CLASS_NAMES),
+        output_dict=True,
+        zero_division=0,
+    )
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "loss": float(log_loss(y_true, probs / probs.sum(axis=1, keepdims=True), labels=labels)),
+        "n": int(len(y_true)),
+        "per_class": {name: report[name] for name in CLASS_NAMES},
+        "macro_avg": report["macro avg"],
+        "weighted_avg": report["weighted avg"],
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def format_report(metrics: dict) -> str:
+    """A plain-text report like scikit-learn's, from a metrics dict."""
+    lines = [f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}"]
+    for name, row in metrics["per_class"].items():
+        lines.append(
+            f"{name:<12} {row['precision']:>9.3f} {row['recall']:>7.3f} "
+            f"{row['f1-score']:>6.3f} {int(row['support']):>8d}"
+        )
+    macro = metrics["macro_avg"]
+    lines.append(
+        f"{'macro avg':<12} {macro['precision']:>9.3f} {macro['recall']:>7.3f} "
+        f"{macro['f1-score']:>6.3f} {int(macro['support']):>8d}"
+    )
+    lines.append(f"test accuracy {metrics['accuracy']:.4f}   test loss {metrics['loss']:.4f}")
+    return "\n".join(lines)
+
+
+def most_confused_pairs(confusion: np.ndarray, top: int = 5) -> list[tuple[str, str, int]]:
+    """The largest off-diagonal counts as (true class, predicted class, count)."""
+    confusion = np.asarray(confusion).copy()
+    np.fill_diagonal(confusion, 0)
+    order = np.argsort(confusion, axis=None)[::-1][:top]
+    rows, cols = np.unravel_index(order, confusion.shape)
+    return [
+        (CLASS_NAMES[r], CLASS_NAMES[c], int(confusion[r, c]))
+        for r, c in zip(rows, cols, strict=True)
+    ]

@@ -1,0 +1,129 @@
+"""The model registry: the original's three architectures, layer for layer.
+
+Each builder returns the bare network for 28x28x1 inputs in [0, 1]. The last
+layer always computes in float32 so that mixed precision never rounds the
+probabilities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import keras
+from keras import layers
+
+from .augment import build_augmentation
+
+INPUT_SHAPE = (28, 28, 1)
+NUM_CLASSES = 10
+
+
+def _conv_relu_bn(filters):
+    return [
+        layers.Conv2D(filters, 3, padding="same"),
+        layers.ReLU(),
+        layers.BatchNormalization(),
+    ]
+
+
+def arch1() -> list[layers.Layer]:
+    """Original `v1`: conv-conv-pool, conv-pool, one dense layer (848,330 trainable)."""
+    return [
+        layers.Conv2D(16, 3, padding="same"),
+        layers.ReLU(),
+        layers.Conv2D(32, 3, padding="valid"),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        layers.Conv2D(64, 3, padding="valid"),
+        layers.BatchNormalization(),
+        layers.ReLU(),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        layers.Flatten(),
+        layers.Dense(512),
+        layers.ReLU(),
+        layers.Dropout(0.5),
+        layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
+    ]
+
+
+def arch2() -> list[layers.Layer]:
+    """Original `custom`: batch-normalised input, two 4x4 conv blocks (493,772 trainable)."""
+    return [
+        layers.BatchNormalization(),
+        layers.Conv2D(64, 4, padding="same", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.1),
+        layers.Conv2D(64, 4, padding="valid", activation="relu"),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.3),
+        layers.Flatten(),
+        layers.Dense(256, activation="relu"),
+        layers.Dropout(0.5),
+        layers.Dense(64, activation="relu"),
+        layers.BatchNormalization(),
+        layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
+    ]
+
+
+def vgg() -> list[layers.Layer]:
+    """Original `vgg_like`: two VGG blocks of 3x3 convs, one dense block (1,677,674 trainable)."""
+    return [
+        *_conv_relu_bn(32),
+        *_conv_relu_bn(32),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        *_conv_relu_bn(64),
+        *_conv_relu_bn(64),
+        layers.MaxPooling2D(2),
+        layers.Dropout(0.25),
+        layers.Flatten(),
+        layers.Dense(512),
+        layers.ReLU(),
+        layers.BatchNormalization(),
+        layers.Dropout(0.5),
+        layers.Dense(NUM_CLASSES),
+        layers.Softmax(dtype="float32"),
+    ]
+
+
+MODELS: dict[str, Callable[[], list[layers.Layer]]] = {
+    "arch1": arch1,
+    "arch2": arch2,
+    "vgg": vgg,
+}
+
+DESCRIPTIONS = {
+    "arch1": "Architecture 1 of the original (v1)",
+    "arch2": "Architecture 2 of the original (custom, 4x4 filters)",
+    "vgg": "Architecture 3 of the original (VGG-like)",
+}
+
+
+def list_models() -> list[str]:
+    return list(MODELS)
+
+
+def check_model_name(name: str) -> str:
+    if name not in MODELS:
+        raise ValueError(f"arch: unknown model {name!r}; valid names are {list_models()}")
+    return name
+
+
+def build_model(name: str, augmentation=(), seed: int | None = None) -> keras.Sequential:
+    """Build a registered model; ``augmentation`` names layers put in front of it."""
+    check_model_name(name)
+    stack = [keras.Input(INPUT_SHAPE, name="image")]
+    augmenter = build_augmentation(augmentation, seed=seed)
+    if augmenter is not None:
+        stack.append(augmenter)
+    stack.extend(MODELS[name]())
+    return keras.Sequential(stack, name=name)
+
+
+def count_params(model: keras.Model) -> dict[str, int]:
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    total = trainable + sum(int(w.numpy().size) for w in model.non_trainable_weights)
+    return {"trainable": trainable, "total": total}

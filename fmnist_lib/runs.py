@@ -1,0 +1,106 @@
+"""Run directories: atomic writes, a status file, and reading runs back.
+
+A run directory holds ``config.json``, ``status.json``, ``history.json``,
+``metrics.json``, ``model.keras``, the resume backup and TensorBoard logs.
+Every file is written to a temporary name and renamed, so a reader never sees
+half a file, and ``status.json`` says whether the run completed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
+
+
+class RunError(RuntimeError):
+    """A run directory is missing, incomplete or failed."""
+
+
+def _default(obj):
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} to JSON")
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write to a temporary file in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; artifacts are meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: str | os.PathLike, data) -> None:
+    text = json.dumps(data, indent=2, default=_default, allow_nan=True)
+    atomic_write_bytes(path, (text + "\n").encode())
+
+
+def read_json(path: str | os.PathLike):
+    with open(path, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def atomic_save_model(model, path: str | os.PathLike) -> None:
+    """``model.save`` to a temporary ``.keras`` file, then rename."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.tmp.keras")
+    model.save(tmp)
+    os.replace(tmp, path)
+
+
+def set_status(run_dir: str | os.PathLike, state: str, **extra) -> None:
+    record = {"state": state, "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra}
+    write_json(Path(run_dir) / "status.json", record)
+
+
+def read_status(run_dir: str | os.PathLike) -> dict:
+    path = Path(run_dir) / "status.json"
+    if not path.exists():
+        return {"state": "missing"}
+    return read_json(path)
+
+
+def is_complete(run_dir: str | os.PathLike) -> bool:
+    return read_status(run_dir).get("state") == COMPLETED
+
+
+def load_run(run_dir: str | os.PathLike) -> dict:
+    """Config, history and metrics of a completed run; RunError otherwise."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: no such run directory; train it first")
+    status = read_status(run_dir)
+    if status.get("state") != COMPLETED:
+        detail = f": {status['error']}" if status.get("error") else ""
+        raise RunError(
+            f"{run_dir}: the run is {status.get('state')}{detail}, not completed. "
+            f"Resume it with `fmnist train --resume {run_dir}` or train it again."
+        )
+    return {
+        "dir": run_dir,
+        "config": read_json(run_dir / "config.json"),
+        "history": read_json(run_dir / "history.json"),
+        "metrics": read_json(run_dir / "metrics.json"),
+    }
