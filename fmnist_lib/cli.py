@@ -222,6 +222,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_evaluate(sub)
     _add_predict(sub)
+    # Subcommands whose logic lives in their own modules register themselves.
+    from . import bench, notebooks
+
+    notebooks.add_parser(sub)
+    bench.add_parser(sub)
     return parser
 
 
