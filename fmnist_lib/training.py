@@ -229,11 +229,17 @@ def _log(config: TrainConfig, message: str) -> None:
         print(message, flush=True)
 
 
-def train(config: TrainConfig, run_dir: str | os.PathLike | None = None, resume: bool = False):
+def train(
+    config: TrainConfig,
+    run_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    extra_callbacks=(),
+):
     """Train, evaluate once on the test set, and write a complete run directory.
 
     With ``resume=True`` an existing run directory continues from its last
     completed epoch (or is left as it is when it already completed).
+    ``extra_callbacks`` run after the built-in ones (they see validation data only).
     """
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
     config_path = run_dir / "config.json"
@@ -260,7 +266,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | None = None, resume:
     write_json(config_path, config.to_dict())
     set_status(run_dir, RUNNING, pid=os.getpid(), resumed_from_epoch=resumed_from)
     try:
-        metrics = _train_and_evaluate(config, run_dir, resumed_from)
+        metrics = _train_and_evaluate(config, run_dir, resumed_from, list(extra_callbacks))
     except BaseException as err:
         reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{err}"
         set_status(run_dir, FAILED, error=f"{type(err).__name__}: {reason}")
@@ -269,7 +275,7 @@ def train(config: TrainConfig, run_dir: str | os.PathLike | None = None, resume:
     return run_dir
 
 
-def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from: int | None) -> dict:
+def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_callbacks) -> dict:
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
@@ -318,6 +324,7 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from: int | 
         ),
         HistoryWriter(history_path, n_train),
         keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        *extra_callbacks,
     ]
     _log(
         config,

@@ -1,0 +1,163 @@
+"""The `fmnist` CLI end to end: a real short training, evaluate, predict, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fmnist_lib.cli import main
+from fmnist_lib.data import CLASS_NAMES, load_fashion_mnist
+from fmnist_lib.runs import read_json
+
+from .conftest import run_cli
+
+
+def test_train_writes_every_artifact(trained_run):
+    for name in (
+        "model.keras",
+        "history.json",
+        "metrics.json",
+        "config.json",
+        "status.json",
+        "test_predictions.npz",
+    ):
+        assert (trained_run / name).is_file(), name
+    assert list((trained_run / "logs").rglob("events.out.tfevents.*")), "no TensorBoard logs"
+    assert not (trained_run / "backup").exists()  # resume state removed once complete
+    history = read_json(trained_run / "history.json")
+    assert len(history) == 1
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "seconds", "images_per_second"):
+        assert np.isfinite(history[0][key]), key
+    metrics = read_json(trained_run / "metrics.json")
+    assert metrics["params"]["trainable"] == 848_330
+    assert metrics["n_train"] == 1800 and metrics["n_val"] == 200
+    assert metrics["test"]["n"] == 10000 and 0.1 < metrics["test"]["accuracy"] <= 1.0
+    assert set(metrics["test"]["per_class"]) == set(CLASS_NAMES)
+    confusion = np.array(metrics["test"]["confusion_matrix"])
+    assert confusion.shape == (10, 10) and confusion.sum() == 10000
+    assert confusion.trace() == round(metrics["test"]["accuracy"] * 10000)
+    for key in ("train_seconds", "images_per_second", "seed", "config", "versions", "git_commit"):
+        assert key in metrics, key
+    assert metrics["versions"]["keras"].startswith("3.")
+    assert read_json(trained_run / "config.json")["arch"] == "arch1"
+    assert read_json(trained_run / "status.json")["state"] == "completed"
+
+
+def test_evaluate_reproduces_the_recorded_test_accuracy(trained_run):
+    proc = run_cli("evaluate", "--model", trained_run / "model.keras", check_rc=0)
+    recorded = read_json(trained_run / "metrics.json")["test"]["accuracy"]
+    assert f"test accuracy {recorded:.4f}" in proc.stdout
+    assert "Ankle boot" in proc.stdout and "precision" in proc.stdout
+
+
+def _write_test_images(folder):
+    """Real test items saved as files a user might have: light background, colour, big."""
+    _, (x_test, y_test) = load_fashion_mnist()
+    paths = {}
+    trouser = x_test[np.flatnonzero(y_test == 1)[0]]
+    big = np.kron(255 - trouser, np.ones((10, 10), dtype=np.uint8))  # 280x280, dark on light
+    Image.fromarray(big).save(folder / "trouser_on_white.png")
+    paths["png"] = folder / "trouser_on_white.png"
+    rgb = np.stack([x_test[0]] * 3, axis=-1)
+    Image.fromarray(rgb).resize((100, 100)).save(folder / "item.jpg", quality=95)
+    paths["jpeg"] = folder / "item.jpg"
+    rgba = np.dstack([rgb, np.full((28, 28), 255, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(folder / "item_rgba.png")
+    paths["rgba"] = folder / "item_rgba.png"
+    Image.fromarray(x_test[1].astype(np.uint16) * 257).save(folder / "item16.png")
+    paths["16bit"] = folder / "item16.png"
+    return paths
+
+
+def test_predict_classifies_real_image_files(trained_run, tmp_path):
+    paths = _write_test_images(tmp_path)
+    proc = run_cli("predict", "--model", trained_run, *paths.values(), check_rc=0)
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == len(paths)
+    for line, path in zip(lines, paths.values(), strict=True):
+        assert line.startswith(f"{path}: ")
+        ranked = line.split(": ", 1)[1].split(", ")
+        assert len(ranked) == 3
+        probs = [float(item.rsplit(" ", 1)[1]) for item in ranked]
+        assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1.0001
+
+
+def test_predict_reports_bad_files_and_still_classifies_good_ones(trained_run, tmp_path):
+    good = _write_test_images(tmp_path)["png"]
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("this is not a picture")
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(good.read_bytes()[:120])
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    folder = tmp_path / "a_folder"
+    folder.mkdir()
+    huge = tmp_path / "huge.png"
+    Image.new("L", (8000, 8000)).save(huge)  # 64 megapixels, over the limit
+    bad = [not_image, corrupt, empty, folder, huge, tmp_path / "missing.png"]
+    proc = run_cli("predict", "--model", trained_run, good, *bad)
+    assert proc.returncode == 1
+    assert proc.stdout.strip().splitlines()[0].startswith(f"{good}: ")
+    for path in bad:
+        assert f"{path}: ERROR" in proc.stderr, path
+    assert "6 of 7 file(s) could not be classified" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["train", "--arch", "lenet"], "valid names are ['arch1', 'arch2', 'vgg']"),
+        (["train", "--epochs", "0"], "epochs: 0 is out of range"),
+        (["train", "--batch-size", "ten"], "invalid int value"),
+        (["train", "--val-fraction", "0.9"], "val_fraction: 0.9 is out of range"),
+        (["train", "--augment", "rotate,blur"], "unknown name(s) ['blur']"),
+        (["train", "--optimizer", "lion"], "choose one of ['adam', 'rmsprop', 'sgd']"),
+        (["train", "--subset", "5"], "subset: 5 is out of range"),
+        (["predict", "--model", "x.keras"], "the following arguments are required: IMAGE"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_clear_line(args, fragment, capsys):
+    try:
+        code = main(args)
+    except SystemExit as exit_:  # argparse's own usage errors
+        code = exit_.code
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert fragment in err
+    assert "Traceback" not in err
+
+
+def test_usage_error_exit_status_from_a_real_process():
+    proc = run_cli("train", "--arch", "lenet")
+    assert proc.returncode == 2
+    expected = "fmnist train: error: arch: unknown model 'lenet'; valid names are"
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(expected)
+
+
+def test_runtime_failures_exit_1(tmp_path):
+    proc = run_cli("evaluate", "--model", tmp_path / "nothing.keras")
+    assert proc.returncode == 1 and "no such model file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run_cli("train", "--epochs", "1", "--subset", "200", "--data-dir", tmp_path, "--quiet")
+    assert proc.returncode == 1 and "apt-get install dataset-fashion-mnist" in proc.stderr
+
+
+def test_help_documents_every_option():
+    proc = run_cli("train", "--help", check_rc=0)
+    for option in (
+        "--arch",
+        "--epochs",
+        "--batch-size",
+        "--optimizer",
+        "--seed",
+        "--subset",
+        "--out",
+        "--resume",
+        "--augment",
+        "--precision",
+        "--strategy",
+    ):
+        assert option in proc.stdout

@@ -1,0 +1,74 @@
+"""Every setting is validated before anything trains."""
+
+from __future__ import annotations
+
+import pytest
+
+from fmnist_lib.config import ORIGINAL_BUDGET, ConfigError, TrainConfig, profile_config
+
+
+def test_defaults_follow_the_original():
+    config = TrainConfig()
+    assert config.arch == "vgg" and config.batch_size == 250 and config.optimizer == "adam"
+    assert config.lr == 1e-3 and config.augmentation == ("rotate", "flip")
+    assert config.resolved_epochs == 10
+    assert TrainConfig(optimizer="rmsprop").lr == 5e-4
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragment"),
+    [
+        ({"arch": "lenet"}, "arch: unknown model 'lenet'; valid names are"),
+        ({"optimizer": "adamw"}, "optimizer: 'adamw' is not valid; choose one of ['adam'"),
+        ({"augmentation": ("rotate", "zoom")}, "augmentation: unknown name(s) ['zoom']"),
+        ({"epochs": 0}, "epochs: 0 is out of range"),
+        ({"epochs": 2.5}, "epochs: expected an integer"),
+        ({"batch_size": 0}, "batch_size: 0 is out of range"),
+        ({"subset": 50}, "subset: 50 is out of range; it must be between 100 and 60,000"),
+        ({"subset": 70000}, "subset: 70000 is out of range"),
+        ({"val_fraction": 0.0}, "val_fraction: 0.0 is out of range; it must be in (0.0, 0.5]"),
+        ({"val_fraction": 0.6}, "val_fraction: 0.6 is out of range"),
+        ({"learning_rate": -1.0}, "learning_rate: -1.0 is out of range"),
+        ({"learning_rate": float("nan")}, "learning_rate: expected a number"),
+        ({"lr_schedule": "step"}, "lr_schedule: 'step' is not valid; choose one of"),
+        ({"precision": "float8"}, "precision: 'float8' is not valid"),
+        ({"strategy": "tpu"}, "strategy: 'tpu' is not valid"),
+        ({"label_smoothing": 0.9}, "label_smoothing: 0.9 is out of range"),
+        ({"seed": -1}, "seed: -1 is out of range"),
+        ({"deterministic": "yes"}, "deterministic: expected true or false"),
+        ({"epochs": 3, "budget_images": 1000}, "give one of them"),
+        ({"subset": 100, "val_fraction": 0.05}, "fewer than 10 validation images"),
+        ({"run_name": "a/b"}, "run_name"),
+    ],
+)
+def test_invalid_settings_fail_with_the_field_and_choices(changes, fragment):
+    with pytest.raises(ConfigError) as info:
+        TrainConfig(**changes)
+    assert fragment in str(info.value)
+
+
+def test_unknown_keys_are_refused_with_the_valid_ones():
+    with pytest.raises(ConfigError, match=r"unknown setting\(s\) \['epoch'\]; valid settings are"):
+        TrainConfig.from_dict({"epoch": 3})
+
+
+def test_round_trip_and_replace():
+    config = TrainConfig(arch="arch2", augmentation=("flip",), subset=1000)
+    assert TrainConfig.from_dict(config.to_dict()) == config
+    assert config.replace(seed=5).seed == 5
+    with pytest.raises(ConfigError):
+        config.replace(batch_size=-3)
+
+
+def test_budget_sets_epochs_from_the_training_split():
+    config = profile_config("vgg", "full")
+    assert config.budget_images == ORIGINAL_BUDGET["vgg"] == 1_440_000
+    assert config.n_train == 54_000 and config.resolved_epochs == 27
+    assert config.images_seen >= 1_440_000
+    arch1 = profile_config("arch1", "full")
+    assert arch1.augmentation == () and arch1.resolved_epochs == 9
+    smoke = profile_config("arch2", "smoke")
+    assert smoke.resolved_epochs == 1 and smoke.subset == 2000
+    assert profile_config("vgg", "full", epochs=2).resolved_epochs == 2
+    with pytest.raises(ConfigError, match="profile: 'fast' is not valid"):
+        profile_config("vgg", "fast")

@@ -1,0 +1,227 @@
+"""Runs survive kills, repeat exactly, refuse bad state, and never leak test data."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from fmnist_lib import runs, training
+from fmnist_lib.config import TrainConfig
+from fmnist_lib.data import prepare_splits
+from fmnist_lib.runs import RunError, load_run, read_json, set_status, write_json
+
+from .conftest import run_cli
+
+
+def test_sigkill_mid_run_then_resume(tmp_path):
+    run_dir = tmp_path / "killed"
+    cmd = [
+        sys.executable,
+        "-m",
+        "fmnist_lib",
+        "train",
+        "--arch",
+        "arch1",
+        "--subset",
+        "3000",
+        "--epochs",
+        "4",
+        "--out",
+        tmp_path,
+        "--run-name",
+        "killed",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(
+        list(map(str, cmd)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    history = run_dir / "history.json"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if history.exists() and len(read_json(history)) >= 1:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "training ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert read_json(run_dir / "status.json")["state"] == "running"
+    with pytest.raises(RunError, match="not completed"):
+        load_run(run_dir)  # an interrupted run never passes for a finished one
+
+    resumed = run_cli("train", "--resume", run_dir, check_rc=0)
+    assert "Resuming" in resumed.stdout
+    history = read_json(run_dir / "history.json")
+    assert [r["epoch"] for r in history] == [1, 2, 3, 4]
+    metrics = read_json(run_dir / "metrics.json")
+    assert metrics["resumed_from_epoch"] >= 1 and metrics["epochs"] == 4
+    assert load_run(run_dir)["metrics"]["test"]["n"] == 10000
+    again = run_cli("train", "--resume", run_dir, check_rc=0)
+    assert "already completed" in again.stdout
+
+
+DETERMINISM_SCRIPT = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    import keras
+    from fmnist_lib.config import TrainConfig
+    from fmnist_lib.training import train
+
+    class KillAfterEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch + 1 == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    mode, run_dir = sys.argv[1], sys.argv[2]
+    config = TrainConfig(arch="arch1", epochs=3, subset=1500, augmentation=("rotate", "flip"),
+                         deterministic=True, seed=7, verbose=0)
+    extra = [KillAfterEpoch()] if mode == "kill" else []
+    train(config, run_dir=run_dir, resume=(mode == "resume"), extra_callbacks=extra)
+    """
+)
+
+
+def _run_script(tmp_path, *args):
+    script = tmp_path / "determinism.py"
+    script.write_text(DETERMINISM_SCRIPT)
+    return subprocess.run(
+        [sys.executable, str(script), *map(str, args)], capture_output=True, text=True, timeout=600
+    )
+
+
+def _fingerprint(run_dir):
+    history = read_json(run_dir / "history.json")
+    metrics = read_json(run_dir / "metrics.json")
+    return [(r["loss"], r["val_loss"], r["accuracy"]) for r in history], metrics["test"]["accuracy"]
+
+
+def test_deterministic_runs_repeat_exactly_even_across_a_kill(tmp_path):
+    for name in ("a", "b"):
+        proc = _run_script(tmp_path, "plain", tmp_path / name)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    assert _fingerprint(tmp_path / "a") == _fingerprint(tmp_path / "b")
+
+    killed = _run_script(tmp_path, "kill", tmp_path / "c")
+    assert killed.returncode == -signal.SIGKILL
+    assert len(read_json(tmp_path / "c" / "history.json")) == 2
+    proc = _run_script(tmp_path, "resume", tmp_path / "c")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert read_json(tmp_path / "c" / "metrics.json")["resumed_from_epoch"] == 2
+    assert _fingerprint(tmp_path / "c") == _fingerprint(tmp_path / "a")
+
+
+def test_nan_loss_stops_the_run_and_marks_it_failed(tmp_path, monkeypatch):
+    real = training.prepare_splits
+
+    def poisoned(*args, **kwargs):
+        splits = real(*args, **kwargs)
+        splits.x_train[:] = np.nan
+        return splits
+
+    monkeypatch.setattr(training, "prepare_splits", poisoned)
+    config = TrainConfig(arch="arch1", epochs=3, subset=500, verbose=0)
+    with pytest.raises(training.TrainingError, match="NaN"):
+        training.train(config, run_dir=tmp_path / "nan")
+    status = read_json(tmp_path / "nan" / "status.json")
+    assert status["state"] == "failed" and "NaN" in status["error"]
+    assert not (tmp_path / "nan" / "metrics.json").exists()
+    with pytest.raises(RunError, match="failed"):
+        load_run(tmp_path / "nan")
+
+
+def test_test_set_is_used_once_after_training(tmp_path, monkeypatch):
+    calls = []
+    for method in ("fit", "evaluate", "predict"):
+        original = getattr(keras.Model, method)
+
+        def spy(self, *args, _name=method, _original=original, **kwargs):
+            x = args[0] if args else kwargs.get("x")
+            calls.append((_name, getattr(x, "shape", None), kwargs.get("validation_data")))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(keras.Model, method, spy)
+    config = TrainConfig(arch="arch1", epochs=1, subset=600, seed=2, verbose=0)
+    training.train(config, run_dir=tmp_path / "spy")
+    splits = prepare_splits(config.val_fraction, config.seed, config.subset)
+    assert [c[0] for c in calls if c[0] != "evaluate"] == ["fit", "predict"]
+    x_val, _ = calls[0][2]
+    assert np.array_equal(x_val, splits.x_val)  # validation comes from the training pool
+    # fit's per-epoch evaluate calls see the validation images only
+    assert {c[1] for c in calls if c[0] == "evaluate"} == {splits.x_val.shape}
+    # the one use of the test set is the last call, after training ended
+    assert [c[0] for c in calls if c[1] == (10000, 28, 28, 1)] == ["predict"]
+    assert calls[-1][:2] == ("predict", (10000, 28, 28, 1))
+
+
+def test_existing_run_needs_resume_and_same_settings(trained_run, tmp_path):
+    config = TrainConfig.from_dict(read_json(trained_run / "config.json"))
+    with pytest.raises(RunError, match="already holds a run"):
+        training.train(config, run_dir=trained_run)
+    with pytest.raises(RunError, match=r"different settings \['seed'\]"):
+        training.train(config.replace(seed=99), run_dir=trained_run, resume=True)
+    assert training.train(config, run_dir=trained_run, resume=True) == trained_run
+
+
+def test_incomplete_and_failed_runs_are_refused(tmp_path):
+    run_dir = tmp_path / "half"
+    run_dir.mkdir()
+    set_status(run_dir, "running")
+    with pytest.raises(RunError, match="running, not completed"):
+        load_run(run_dir)
+    set_status(run_dir, "failed", error="boom")
+    with pytest.raises(RunError, match="failed: boom"):
+        load_run(run_dir)
+    with pytest.raises(RunError, match="no such run directory"):
+        load_run(tmp_path / "nothing")
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    path = tmp_path / "metrics.json"
+    write_json(path, {"accuracy": 0.9})
+
+    def crash(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runs.os, "fsync", crash)
+    with pytest.raises(OSError, match="disk full"):
+        write_json(path, {"accuracy": 0.1})
+    assert json.loads(path.read_text()) == {"accuracy": 0.9}
+    assert [p.name for p in tmp_path.iterdir()] == ["metrics.json"]  # no temp left behind
+    assert oct(os.stat(path).st_mode & 0o777) == "0o644"
+
+
+MIRRORED_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    from fmnist_lib.config import TrainConfig
+    from fmnist_lib.training import train
+    train(TrainConfig(arch="arch1", epochs=1, subset=600, strategy="mirrored", verbose=0),
+          run_dir=sys.argv[1])
+    """
+)
+
+
+def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
+    script = tmp_path / "mirrored.py"
+    script.write_text(MIRRORED_SCRIPT)
+    proc = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "m")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    metrics = load_run(tmp_path / "m")["metrics"]
+    assert metrics["replicas"] == 2
+    assert (tmp_path / "m" / "model.keras").is_file()
