@@ -1,0 +1,61 @@
+# fmnist: a reproducible Fashion-MNIST CNN benchmark.  `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA_DIR := /usr/share/datasets/fashion-mnist
+PROFILE ?= full
+
+$(BIN)/fmnist: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+.PHONY: setup
+setup: $(BIN)/fmnist data ## Create .venv, install the package (editable) and get the dataset
+
+.PHONY: data
+data: ## Get Fashion-MNIST: the Debian package when root, else the loader's fallback
+	@if [ -f $(DATA_DIR)/train-images-idx3-ubyte.gz ]; then \
+		echo "dataset: $(DATA_DIR)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist; \
+	else \
+		$(BIN)/python -c "from fmnist_lib.data import load_fashion_mnist; load_fashion_mnist()"; \
+	fi
+
+.PHONY: reproduce
+reproduce: setup ## Set up, then run the notebook suite (PROFILE=full|smoke) into notebooks/
+	$(BIN)/fmnist run-notebooks --profile $(PROFILE) --in-place
+
+.PHONY: train
+train: setup ## Train the VGG model for the default 10 epochs and print its test metrics
+	$(BIN)/fmnist train --arch vgg
+
+.PHONY: lint
+lint: $(BIN)/fmnist ## ruff (configured in pyproject.toml)
+	$(BIN)/ruff check fmnist_lib tests
+
+.PHONY: test
+test: setup lint ## Set up, lint, then the whole test suite (unit, CLI, notebooks, nbval)
+	$(BIN)/pytest tests notebooks --nbval-lax --sanitize-with notebooks/nbval_sanitize.cfg
+
+.PHONY: bench
+bench: setup ## Side-by-side benchmark against the original's pipeline (needs .[bench])
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/fmnist bench
+
+.PHONY: lab
+lab: setup ## Open JupyterLab on the notebooks
+	$(BIN)/jupyter lab notebooks/
+
+.PHONY: clean
+clean: ## Remove caches (keeps .venv and runs/)
+	rm -rf .pytest_cache .ruff_cache build *.egg-info
+	find . -name __pycache__ -prune -exec rm -rf {} +
+
+.PHONY: help
+help: ## This list
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}'
