@@ -62,3 +62,54 @@ def most_confused_pairs(confusion: np.ndarray, top: int = 5) -> list[tuple[str, 
         (CLASS_NAMES[r], CLASS_NAMES[c], int(confusion[r, c]))
         for r, c in zip(rows, cols, strict=True)
     ]
+
+
+def bootstrap_accuracy_ci(
+    y_true: np.ndarray, y_pred: np.ndarray, n_resamples: int = 2000, level: float = 0.95, seed=0
+) -> dict:
+    """Percentile bootstrap confidence interval of test accuracy (resampling test items)."""
+    correct = (np.asarray(y_true) == np.asarray(y_pred)).astype(np.float64)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(correct), size=(n_resamples, len(correct)))
+    means = correct[draws].mean(axis=1)
+    tail = (1 - level) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return {
+        "accuracy": float(correct.mean()),
+        "low": float(low),
+        "high": float(high),
+        "level": level,
+        "n_resamples": n_resamples,
+    }
+
+
+def mcnemar_test(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> dict:
+    """Exact McNemar test: do two models err on the same test items at the same rate?"""
+    from scipy.stats import binomtest
+
+    right_a, right_b = pred_a == y_true, pred_b == y_true
+    only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
+    discordant = only_a + only_b
+    p_value = binomtest(only_a, discordant, 0.5).pvalue if discordant else 1.0
+    return {"only_a_right": only_a, "only_b_right": only_b, "p_value": float(p_value)}
+
+
+def calibration(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> dict:
+    """Expected calibration error and reliability-diagram bins of the top-class confidence."""
+    probs = np.asarray(probs, dtype=np.float64)
+    confidence = probs.max(axis=1)
+    correct = (probs.argmax(axis=1) == np.asarray(y_true)).astype(np.float64)
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, n_bins - 1)
+    counts = np.bincount(which, minlength=n_bins)
+    safe = np.maximum(counts, 1)
+    accuracy = np.bincount(which, weights=correct, minlength=n_bins) / safe
+    mean_conf = np.bincount(which, weights=confidence, minlength=n_bins) / safe
+    ece = float(np.sum(counts * np.abs(accuracy - mean_conf)) / len(confidence))
+    return {
+        "ece": ece,
+        "bin_edges": edges.tolist(),
+        "bin_count": counts.tolist(),
+        "bin_accuracy": accuracy.tolist(),
+        "bin_confidence": mean_conf.tolist(),
+    }
