@@ -1,0 +1,335 @@
+"""Figures for the notebooks: seaborn/matplotlib, one ``save_fig``.
+
+Every function returns a :class:`matplotlib.figure.Figure` built with the
+object-oriented API, not through pyplot: no global figure state piles up in
+long batch runs, and no display is needed (PNG files render with Agg). In a
+notebook, run ``%matplotlib inline`` once and end a cell with ``fig`` to show it.
+
+``save_fig(fig, name)`` writes ``figures/<name>.png`` under the repository root
+at a fixed dpi; ``$FMNIST_FIGURES_DIR`` sends the files elsewhere (tests use it
+so that the committed figures stay untouched).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from .config import PROJECT_ROOT
+from .data import CLASS_NAMES
+from .runs import atomic_write_bytes
+
+DPI = 120
+FIGURES_ENV = "FMNIST_FIGURES_DIR"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_IMAGE_CMAP = "binary"  # dark garments on white paper, as handson-ml3 draws MNIST
+
+
+def figures_dir() -> Path:
+    """``$FMNIST_FIGURES_DIR`` when set, else ``figures/`` under the repository root."""
+    override = os.environ.get(FIGURES_ENV)
+    return Path(override) if override else PROJECT_ROOT / "figures"
+
+
+def save_fig(fig: Figure, name: str) -> Path:
+    """Write ``fig`` as ``<figures_dir>/<name>.png`` at the fixed dpi; return the path.
+
+    The file is written atomically, and without the matplotlib version in its
+    metadata, so the same figure gives the same bytes on another install.
+    """
+    if not isinstance(fig, Figure):
+        raise TypeError(f"save_fig: expected a matplotlib Figure, got {type(fig).__name__}")
+    name = name[:-4] if name.endswith(".png") else name
+    if not _NAME.match(name):
+        raise ValueError(
+            f"save_fig: {name!r} is not a plain file name (letters, digits, '_', '-', '.')"
+        )
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    path = figures_dir() / f"{name}.png"
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def _check_images(images, labels) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = np.asarray(images), np.asarray(labels)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3:
+        raise ValueError(f"expected images of shape (N, H, W), got {images.shape}")
+    if labels.shape != (len(images),):
+        raise ValueError(f"expected {len(images)} labels, got an array of shape {labels.shape}")
+    return images, labels
+
+
+def _class_indices(classes, class_names) -> list[int]:
+    if classes is None:
+        return list(range(len(class_names)))
+    indices = []
+    for c in classes:
+        if isinstance(c, str):
+            if c not in class_names:
+                raise ValueError(f"unknown class {c!r}; valid names are {list(class_names)}")
+            indices.append(list(class_names).index(c))
+        elif 0 <= int(c) < len(class_names):
+            indices.append(int(c))
+        else:
+            raise ValueError(f"class index {c} is out of range 0..{len(class_names) - 1}")
+    return indices
+
+
+# --- data ---------------------------------------------------------------------
+
+
+def class_sprite(
+    images,
+    labels,
+    per_class: int = 10,
+    seed: int = 0,
+    classes=None,
+    class_names: Sequence[str] = CLASS_NAMES,
+) -> Figure:
+    """One row per class of ``per_class`` random samples, tiled with skimage's montage."""
+    from skimage.util import montage
+
+    images, labels = _check_images(images, labels)
+    rows = _class_indices(classes, class_names)
+    if per_class < 1:
+        raise ValueError(f"per_class: expected at least 1, got {per_class}")
+    rng = np.random.default_rng(seed)
+    picked = []
+    for c in rows:
+        pool = np.flatnonzero(labels == c)
+        if len(pool) < per_class:
+            raise ValueError(
+                f"class {class_names[c]!r} has {len(pool)} images; cannot draw {per_class}"
+            )
+        picked.extend(np.sort(rng.choice(pool, per_class, replace=False)))
+    pad = 2
+    sheet = montage(
+        images[np.array(picked)],
+        grid_shape=(len(rows), per_class),
+        padding_width=pad,
+        fill=0,
+    )
+    height = images.shape[1]
+    fig = Figure(figsize=(0.55 * per_class + 1.6, 0.55 * len(rows) + 0.4))
+    ax = fig.subplots()
+    ax.imshow(sheet, cmap=_IMAGE_CMAP, interpolation="nearest")
+    ax.set_yticks([pad + r * (height + pad) + height / 2 for r in range(len(rows))])
+    ax.set_yticklabels([class_names[c] for c in rows])
+    ax.set_xticks([])
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_title(f"{per_class} random images per class (seed {seed})")
+    return fig
+
+
+def mean_images(
+    images, labels, classes=None, class_names: Sequence[str] = CLASS_NAMES, cols: int = 5
+) -> Figure:
+    """The average image of each class, on one shared grey scale."""
+    images, labels = _check_images(images, labels)
+    chosen = _class_indices(classes, class_names)
+    means = []
+    for c in chosen:
+        members = images[labels == c]
+        if not len(members):
+            raise ValueError(f"class {class_names[c]!r} has no images")
+        means.append(members.mean(axis=0))
+    cols = min(cols, len(chosen))
+    nrows = -(-len(chosen) // cols)
+    fig = Figure(figsize=(1.9 * cols, 2.1 * nrows))
+    axes = fig.subplots(nrows, cols, squeeze=False).ravel()
+    top = max(float(m.max()) for m in means)
+    for ax, c, mean in zip(axes, chosen, means, strict=False):
+        ax.imshow(mean, cmap=_IMAGE_CMAP, vmin=0, vmax=top, interpolation="nearest")
+        ax.set_title(class_names[c], fontsize=10)
+    for ax in axes:
+        ax.set_axis_off()
+    fig.suptitle("Mean image per class")
+    return fig
+
+
+def class_counts(splits: Mapping[str, np.ndarray], class_names: Sequence[str] = CLASS_NAMES):
+    """Bars of images per class, one colour per split (e.g. {"train": y, "test": y})."""
+    if not splits:
+        raise ValueError("class_counts: give at least one split of labels")
+    rows = []
+    for split, labels in splits.items():
+        counts = np.bincount(np.asarray(labels), minlength=len(class_names))
+        if len(counts) != len(class_names):
+            raise ValueError(f"split {split!r} has labels outside 0..{len(class_names) - 1}")
+        rows += [
+            {"class": name, "split": split, "images": int(n)}
+            for name, n in zip(class_names, counts, strict=True)
+        ]
+    frame = pd.DataFrame(rows)
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    sns.barplot(data=frame, y="class", x="images", hue="split", ax=ax, orient="h")
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1.0), title=None, frameon=False)
+    ax.set_xlabel("images")
+    ax.set_ylabel("")
+    ax.set_title("Images per class")
+    return fig
+
+
+# --- training -----------------------------------------------------------------
+
+
+def learning_curves(history) -> Figure:
+    """Loss and accuracy per epoch, training (solid) and validation (dashed).
+
+    ``history`` is a run's history list (one dict per epoch with loss, accuracy,
+    val_loss, val_accuracy), or a mapping of run names to such lists to overlay.
+    """
+    runs = history if isinstance(history, Mapping) else {None: history}
+    if not runs:
+        raise ValueError("learning_curves: no history given")
+    fig = Figure(figsize=(10, 3.8))
+    ax_loss, ax_acc = fig.subplots(1, 2)
+    palette = sns.color_palette(n_colors=max(len(runs), 1))
+    last_epoch = 1
+    for (name, records), colour in zip(runs.items(), palette, strict=True):
+        if not records:
+            raise ValueError(f"learning_curves: the history of {name or 'the run'} is empty")
+        frame = pd.DataFrame(list(records))
+        missing = {"epoch", "loss", "accuracy", "val_loss", "val_accuracy"} - set(frame)
+        if missing:
+            raise ValueError(f"learning_curves: history lacks {sorted(missing)}")
+        prefix = f"{name} " if name else ""
+        last_epoch = max(last_epoch, int(frame.epoch.max()))
+        for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+            ax.plot(frame.epoch, frame[key], "-o", color=colour, label=f"{prefix}train", ms=4)
+            ax.plot(
+                frame.epoch, frame[f"val_{key}"], "--s", color=colour, label=f"{prefix}val", ms=4
+            )
+    for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
+        ax.set_title(f"{key.capitalize()} per epoch")
+        ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlim(0.5, last_epoch + 0.5)
+    ax_acc.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# --- evaluation ---------------------------------------------------------------
+
+
+def confusion_heatmap(
+    confusion, class_names: Sequence[str] = CLASS_NAMES, normalize: bool = False, title=None
+) -> Figure:
+    """Seaborn heatmap of a confusion matrix (rows: true class, columns: predicted)."""
+    matrix = np.asarray(confusion)
+    if matrix.shape != (len(class_names), len(class_names)):
+        raise ValueError(
+            f"expected a {len(class_names)}x{len(class_names)} confusion matrix, got {matrix.shape}"
+        )
+    if normalize:
+        totals = matrix.sum(axis=1, keepdims=True)
+        matrix = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+    fig = Figure(figsize=(8.5, 7))
+    ax = fig.subplots()
+    sns.heatmap(
+        matrix,
+        annot=True,
+        fmt=".2f" if normalize else "d",
+        cmap="Blues",
+        xticklabels=class_names,
+        yticklabels=class_names,
+        square=True,
+        cbar=False,
+        annot_kws={"fontsize": 8},
+        ax=ax,
+    )
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    default_title = "Confusion matrix (row-normalised)" if normalize else "Confusion matrix"
+    ax.set_title(title or default_title)
+    ax.tick_params(axis="x", rotation=45)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    fig.tight_layout()
+    return fig
+
+
+def per_class_scores(per_class: Mapping[str, Mapping[str, float]], title=None) -> Figure:
+    """Precision, recall and F1 per class from ``metrics["test"]["per_class"]``."""
+    if not per_class:
+        raise ValueError("per_class_scores: no classes given")
+    rows = []
+    for name, scores in per_class.items():
+        for key, label in (("precision", "precision"), ("recall", "recall"), ("f1-score", "F1")):
+            if key not in scores:
+                raise ValueError(f"per_class_scores: class {name!r} has no {key!r}")
+            rows.append({"class": name, "metric": label, "score": float(scores[key])})
+    frame = pd.DataFrame(rows)
+    fig = Figure(figsize=(7.5, 5))
+    ax = fig.subplots()
+    sns.barplot(data=frame, y="class", x="score", hue="metric", ax=ax, orient="h")
+    low = max(0.0, float(frame.score.min()) - 0.05)
+    ax.set_xlim(low, 1.0)
+    ax.set_ylabel("")
+    ax.set_title(title or "Per-class precision, recall and F1 (test set)")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def misclassified_gallery(
+    images,
+    y_true,
+    y_pred,
+    probs=None,
+    n: int = 24,
+    seed: int = 0,
+    cols: int = 8,
+    class_names: Sequence[str] = CLASS_NAMES,
+) -> Figure:
+    """A random sample of misclassified images, titled true -> predicted (and confidence)."""
+    images, y_true = _check_images(images, y_true)
+    y_pred = np.asarray(y_pred)
+    if y_pred.shape != y_true.shape:
+        raise ValueError(f"expected {len(y_true)} predictions, got shape {y_pred.shape}")
+    wrong = np.flatnonzero(y_pred != y_true)
+    if n < 1:
+        raise ValueError(f"n: expected at least 1, got {n}")
+    fig_cols = max(1, min(cols, n))
+    if not len(wrong):
+        fig = Figure(figsize=(4, 1))
+        fig.text(0.5, 0.5, "no misclassified images", ha="center", va="center")
+        return fig
+    shown = np.sort(np.random.default_rng(seed).choice(wrong, min(n, len(wrong)), replace=False))
+    nrows = -(-len(shown) // fig_cols)
+    fig = Figure(figsize=(1.45 * fig_cols, 1.75 * nrows))
+    axes = fig.subplots(nrows, fig_cols, squeeze=False).ravel()
+    for ax, index in zip(axes, shown, strict=False):
+        ax.imshow(images[index], cmap=_IMAGE_CMAP, interpolation="nearest")
+        title = f"{class_names[y_true[index]]}\n→ {class_names[y_pred[index]]}"
+        if probs is not None:
+            title += f" {float(np.asarray(probs)[index, y_pred[index]]):.2f}"
+        ax.set_title(title, fontsize=7, color="firebrick")
+    for ax in axes:
+        ax.set_axis_off()
+    fig.suptitle(
+        f"{len(shown)} of {len(wrong):,} misclassified test images (true → predicted)", fontsize=10
+    )
+    fig.tight_layout()
+    return fig
