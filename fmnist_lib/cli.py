@@ -214,6 +214,45 @@ def _predict(args) -> int:
     return 1 if failed else 0
 
 
+def _add_baselines(sub):
+    p = sub.add_parser(
+        "baselines",
+        help="classical scikit-learn baselines on the test set",
+        description="Logistic regression and a random forest on all 60,000 training images, "
+        "an RBF SVM (C=10) on a stratified 10,000-image subset; each evaluated on the 10,000 "
+        "test images. Writes one JSON file.",
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="logistic_regression, random_forest, svc_rbf_c10 (default all)",
+    )
+    p.add_argument("--train-size", type=int, help="training images for every model (quick runs)")
+    p.add_argument("--out", default="results/baselines.json", help="output JSON file")
+    p.set_defaults(handler=_baselines)
+
+
+def _baselines(args) -> int:
+    from .baselines import BASELINES, run_baselines
+    from .runs import write_json
+
+    unknown = sorted(set(args.only or []) - set(BASELINES))
+    if unknown:
+        raise UsageError(f"--only: unknown baseline(s) {unknown}; valid: {sorted(BASELINES)}")
+    if args.train_size is not None and not 100 <= args.train_size <= 60000:
+        raise UsageError(f"--train-size: {args.train_size} is out of range (100 to 60,000)")
+    results = run_baselines(args.only, args.train_size)
+    write_json(args.out, results)
+    for name, record in results.items():
+        print(
+            f"{name:<20} test accuracy {record['test']['accuracy']:.4f} "
+            f"({record['train_size']:,} training images, fit {record['fit_seconds']:.0f} s)"
+        )
+    print(f"Wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fmnist", description="Fashion-MNIST CNN benchmark: train, evaluate, predict."
@@ -222,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_evaluate(sub)
     _add_predict(sub)
+    _add_baselines(sub)
     # Subcommands whose logic lives in their own modules register themselves.
     from . import bench, notebooks
 

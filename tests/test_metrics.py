@@ -71,3 +71,29 @@ def test_calibration_of_perfectly_and_badly_calibrated_models(y_test):
     overconfident[np.arange(len(y_test)), pred] = 1 - 9e-4
     result = calibration(y_test, overconfident)
     assert result["ece"] > 0.2 and sum(result["bin_count"]) == 10000
+
+
+def test_classical_baselines_on_a_subset(tmp_path):
+    from fmnist_lib.cli import main
+    from fmnist_lib.runs import read_json
+
+    out = tmp_path / "baselines.json"
+    code = main(
+        [
+            "baselines",
+            "--only",
+            "logistic_regression",
+            "random_forest",
+            "--train-size",
+            "1000",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    results = read_json(out)
+    assert set(results) == {"logistic_regression", "random_forest"}
+    for record in results.values():
+        assert record["train_size"] == 1000 and record["test"]["n"] == 10000
+        assert 0.6 < record["test"]["accuracy"] < 0.95  # far better than chance, below CNNs
+    assert main(["baselines", "--only", "knn", "--out", str(out)]) == 2
