@@ -86,6 +86,9 @@ def training_batches(x, y, batch_size: int, seed: int, first_epoch: int, epochs:
         return ShuffledBatches(x, y, batch_size, seed), steps
     import tensorflow as tf
 
+    # A run killed after its last epoch resumes with nothing left to train; fit
+    # still wants a dataset, so keep at least the last epoch's order.
+    first_epoch = min(first_epoch, epochs - 1)
     orders = np.stack([epoch_order(seed, e, len(x)) for e in range(first_epoch, epochs)])
     images, labels = tf.constant(x), tf.constant(y)
     batches = (

@@ -225,3 +225,21 @@ def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
     metrics = load_run(tmp_path / "m")["metrics"]
     assert metrics["replicas"] == 2
     assert (tmp_path / "m" / "model.keras").is_file()
+
+
+def test_resume_after_the_last_epoch_only_evaluates(tmp_path):
+    """Killed between the last epoch and the metrics: resuming trains nothing more."""
+    config = TrainConfig(arch="arch1", epochs=1, subset=500, verbose=0)
+    run_dir = training.train(config, run_dir=tmp_path / "late")
+    history = read_json(run_dir / "history.json")
+    # Recreate the state of a kill after the epoch: backup present, no metrics yet.
+    (run_dir / "metrics.json").unlink()
+    backup = run_dir / training.BACKUP_DIR
+    backup.mkdir()
+    model = keras.saving.load_model(run_dir / "model.keras")
+    model.save_weights(backup / "latest.weights.h5")
+    write_json(backup / "training_metadata.json", {"epoch": 1, "batch": 0})
+    set_status(run_dir, "running")
+    training.train(config, run_dir=run_dir, resume=True)
+    assert read_json(run_dir / "history.json") == history
+    assert read_json(run_dir / "metrics.json")["resumed_from_epoch"] == 1
