@@ -223,7 +223,10 @@ def learning_curves(history) -> Figure:
         ax.set_ylabel(key)
         ax.set_title(f"{key.capitalize()} per epoch")
         ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if last_epoch <= 20:
+            ax.set_xticks(range(1, last_epoch + 1))
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0.5, last_epoch + 0.5)
     ax_acc.legend(fontsize=8)
     fig.tight_layout()

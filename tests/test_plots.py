@@ -160,6 +160,9 @@ def test_learning_curves_one_run_and_several():
 def test_learning_curves_single_epoch_is_visible():
     fig = plots.learning_curves(_history(1))
     assert fig.axes[0].get_xlim() == (0.5, 1.5)
+    assert list(fig.axes[0].get_xticks()) == [1]
+    many = plots.learning_curves(_history(80))
+    assert all(float(t).is_integer() for t in many.axes[0].get_xticks())
 
 
 def test_learning_curves_input_errors():
