@@ -1,5 +1,536 @@
-"""Batch runner for the notebook suite (papermill). Being written."""
+"""Batch runner for the notebook suite: `fmnist run-notebooks`, built on papermill.
+
+The notebooks in ``notebooks/`` run in name order, each in a fresh ``python3``
+kernel whose working directory is the notebooks folder (so their relative paths
+work). papermill injects ``PROFILE`` (and ``RUNS_DIR`` when ``--runs-dir`` is
+given) after each notebook's ``parameters`` cell; every other parameter passed
+must already be in that cell, with a value of the same type, or nothing runs.
+
+Executed copies go to ``runs/notebooks/<profile>/`` (the sources are rewritten
+only with ``--in-place``), beside ``executed.json``, the record of finished
+notebooks. A notebook recorded as executed for the same profile, parameters and
+source, whose training runs are complete and unchanged since, is skipped unless
+``--force``. The first failing notebook stops the batch: the error names the
+notebook and the cell, and the partial executed copy stays for inspection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cli import UsageError
+from .runs import is_complete, read_json, write_json
+
+KERNEL_NAME = "python3"
+RECORD_NAME = "executed.json"
+PROFILE_CHOICES = ("full", "smoke")  # fmnist_lib.config.PROFILES; not imported (it loads Keras)
+# Parameters the runner sets itself; any other must be passed with -p NAME=VALUE.
+MANAGED = ("PROFILE", "RUNS_DIR")
+# The training runs, RUNS_DIR/<profile>/<arch>, each notebook of the suite
+# trains or reads. A notebook whose runs are incomplete or newer than its last
+# execution is run again.
+TRAINS = {"01_arch1": ("arch1",), "02_arch2": ("arch2",), "03_vgg": ("vgg",)}
+READS = {"04_evaluation": ("arch1", "arch2", "vgg")}
+INJECTED_TAG = "injected-parameters"
+ERROR_TAG = "papermill-error-cell-tag"
+# What a committed notebook may carry: anything else is volatile or personal.
+NOTEBOOK_METADATA_KEYS = ("kernelspec", "language_info")
+CELL_METADATA_KEYS = ("tags",)
+
+
+class NotebookError(RuntimeError):
+    """A notebook failed to execute, or cannot run in the state it finds."""
+
+
+@dataclass
+class Outcome:
+    name: str
+    status: str  # "executed", "skipped" or "planned" (dry run)
+    reason: str
+    seconds: float = 0.0
+    output: Path | None = None
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def default_notebooks_dir() -> Path:
+    return project_root() / "notebooks"
+
+
+def default_out_dir(profile: str) -> Path:
+    return project_root() / "runs" / "notebooks" / profile
+
+
+def list_notebooks(notebooks_dir: str | os.PathLike) -> list[str]:
+    """Names (without .ipynb) of the notebooks in a folder, in execution order."""
+    folder = Path(notebooks_dir)
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: no such notebooks folder")
+    return sorted(p.stem for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def select_notebooks(names: list[str], only=None) -> list[str]:
+    """The notebooks to run, in suite order; unknown names are a usage error."""
+    if not names:
+        raise UsageError("no notebooks found")
+    if not only:
+        return list(names)
+    wanted = [n[: -len(".ipynb")] if n.endswith(".ipynb") else n for n in only]
+    unknown = [n for n in wanted if n not in names]
+    if unknown:
+        raise UsageError(
+            f"--only: unknown notebook(s) {unknown}; valid names are {', '.join(names)}"
+        )
+    return [n for n in names if n in wanted]
+
+
+def parse_parameter(text: str) -> tuple[str, object]:
+    """``NAME=VALUE`` -> (NAME, value); VALUE is a Python literal or else a string."""
+    name, sep, raw = text.partition("=")
+    name = name.strip()
+    if not sep or not name.isidentifier():
+        raise UsageError(f"-p {text!r}: expected NAME=VALUE, e.g. -p SEED=1")
+    try:
+        value = ast.literal_eval(raw)
+    except (ValueError, SyntaxError):
+        value = raw
+    return name, value
+
+
+def notebook_parameters(path: Path) -> dict[str, dict]:
+    """The parameters cell of a notebook as {name: papermill's description}."""
+    import nbformat
+    import papermill
+
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) > 1:
+        raise UsageError(
+            f"{path.name}: {len(tagged)} cells are tagged 'parameters'; papermill "
+            "overrides only the first, so a notebook must have exactly one"
+        )
+    if not tagged:
+        return {}
+    return papermill.inspect_notebook(str(path))
+
+
+def _default_value(name: str, spec: dict, notebook: str):
+    try:
+        return ast.literal_eval(spec["default"])
+    except (ValueError, SyntaxError):
+        raise UsageError(
+            f"{notebook}: parameter {name} = {spec['default']} is not a plain value; "
+            "a parameters cell holds literals only (derive values in the next cell)"
+        ) from None
+
+
+def _same_type(value, default) -> bool:
+    if default is None:
+        return True
+    if isinstance(default, bool) or isinstance(value, bool):
+        return type(value) is type(default)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def notebook_inputs(
+    name: str, declared: dict[str, dict], profile: str, runs_dir: Path | None, extra: dict
+) -> dict:
+    """The parameters to inject into one notebook, checked against its parameters cell."""
+    needs_runs = name in TRAINS or name in READS
+    missing = [p for p in MANAGED if p not in declared]
+    if needs_runs and missing:
+        raise UsageError(
+            f"{name}: trains or reads runs, so its parameters cell must define {missing}"
+        )
+    values = {}
+    if "PROFILE" in declared:
+        values["PROFILE"] = profile
+    if runs_dir is not None and "RUNS_DIR" in declared:
+        values["RUNS_DIR"] = str(runs_dir)
+    for key, value in extra.items():
+        if key in MANAGED:
+            option = "--profile" if key == "PROFILE" else "--runs-dir"
+            raise UsageError(f"-p {key}: set it with {option}")
+        if key not in declared:
+            valid = ", ".join(declared) or "none"
+            raise UsageError(
+                f"parameter {key!r} is not in the parameters cell of {name}.ipynb "
+                f"(its parameters: {valid}); use --only to pick notebooks that take it"
+            )
+        default = _default_value(key, declared[key], name)
+        if not _same_type(value, default):
+            raise UsageError(
+                f"parameter {key}: {name}.ipynb expects {type(default).__name__} values "
+                f"(default {default!r}), got {value!r}"
+            )
+        values[key] = value
+    for key, spec in declared.items():
+        _default_value(key, spec, name)  # a parameters cell holds plain values only
+    return values
+
+
+def source_digest(nb) -> str:
+    """SHA-256 of a notebook's cell types and sources (outputs and metadata excluded)."""
+    cells = [
+        [c.cell_type, c.source]
+        for c in nb.cells
+        if INJECTED_TAG not in c.get("metadata", {}).get("tags", [])
+    ]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()
+
+
+def clean_notebook(nb):
+    """An executed notebook fit to commit: no injected cell, no volatile metadata.
+
+    Drops papermill's injected-parameters and error-marker cells, keeps only the
+    kernelspec and language_info of the notebook's metadata and only non-empty
+    tags of each cell's, and renumbers the execution counts from 1.
+    """
+    nb.cells = [
+        c
+        for c in nb.cells
+        if not {INJECTED_TAG, ERROR_TAG} & set(c.get("metadata", {}).get("tags", []))
+    ]
+    for key in list(nb.metadata):
+        if key not in NOTEBOOK_METADATA_KEYS:
+            del nb.metadata[key]
+    count = 0
+    for cell in nb.cells:
+        for key in list(cell.metadata):
+            if key not in CELL_METADATA_KEYS or not cell.metadata[key]:
+                del cell.metadata[key]
+        if cell.cell_type != "code":
+            continue
+        if cell.execution_count is not None:
+            count += 1
+            cell.execution_count = count
+        for output in cell.outputs:
+            if output.get("output_type") == "execute_result":
+                output["execution_count"] = cell.execution_count
+    return nb
+
+
+def _runs_root(nb_dir: Path, declared: dict, values: dict, name: str) -> Path | None:
+    if "RUNS_DIR" in values:
+        return Path(values["RUNS_DIR"])
+    if "RUNS_DIR" not in declared:
+        return None
+    return (nb_dir / _default_value("RUNS_DIR", declared["RUNS_DIR"], name)).resolve()
+
+
+def _stale_reason(entry, *, profile, values, digest, in_place, run_dirs) -> str | None:
+    """Why a notebook must run again, or None when its last execution still holds."""
+    if entry is None:
+        return "not executed yet"
+    if entry.get("status") != "completed":
+        return f"last attempt {entry.get('status', 'unfinished')}"
+    if entry.get("profile") != profile:
+        return f"last executed for profile {entry.get('profile')}"
+    if entry.get("parameters") != json.loads(json.dumps(values)):
+        return "parameters changed"
+    if entry.get("source_sha256") != digest:
+        return "notebook source changed"
+    if not Path(entry.get("output", "")).is_file():
+        return "executed copy missing"
+    if in_place and not entry.get("in_place"):
+        return "source not yet updated in place"
+    for run_dir in run_dirs:
+        if not is_complete(run_dir):
+            return f"run {run_dir} is not complete"
+        if (run_dir / "status.json").stat().st_mtime > entry.get("finished", 0):
+            return f"run {run_dir} changed after the notebook last ran"
+    return None
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    """Kernels inherit this environment: keep TensorFlow's C++ log lines out of outputs."""
+    previous = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+
+
+def _failure_message(name: str, err, output: Path) -> str:
+    first_line = next((line for line in err.source.splitlines() if line.strip()), "")
+    return (
+        f"{name}.ipynb failed in cell In [{err.exec_count}] "
+        f"(cell #{err.cell_index + 1} of the executed copy, `{first_line.strip()}`): "
+        f"{err.ename}: {err.evalue}. Partial executed copy kept: {output}"
+    )
+
+
+def run_suite(
+    profile: str = "smoke",
+    only=None,
+    out_dir: str | os.PathLike | None = None,
+    runs_dir: str | os.PathLike | None = None,
+    in_place: bool = False,
+    force: bool = False,
+    parameters: dict | None = None,
+    notebooks_dir: str | os.PathLike | None = None,
+    dry_run: bool = False,
+    progress: bool = True,
+) -> list[Outcome]:
+    """Execute the notebooks in order; return what happened to each.
+
+    Prints one line per notebook (skipped, or executed with its time) and a
+    summary; ``progress`` adds a tqdm bar over the notebooks.
+
+    Raises UsageError for bad names or parameters (before anything runs) and
+    NotebookError when a notebook fails (the batch stops there).
+    """
+    if profile not in PROFILE_CHOICES:
+        raise UsageError(f"profile: {profile!r} is not valid; choose one of {PROFILE_CHOICES}")
+    nb_dir = Path(notebooks_dir or default_notebooks_dir()).resolve()
+    selected = select_notebooks(list_notebooks(nb_dir), only)
+    out = Path(out_dir).resolve() if out_dir else default_out_dir(profile)
+    runs_root_override = Path(runs_dir).resolve() if runs_dir else None
+
+    # Everything is checked before the first kernel starts.
+    plan = []
+    for name in selected:
+        declared = notebook_parameters(nb_dir / f"{name}.ipynb")
+        values = notebook_inputs(name, declared, profile, runs_root_override, parameters or {})
+        root = _runs_root(nb_dir, declared, values, name)
+        used = TRAINS.get(name, ()) + READS.get(name, ())
+        run_dirs = [root / profile / arch for arch in used] if root else []
+        plan.append((name, values, run_dirs))
+    trained_before = set()
+    for name, _, run_dirs in plan:
+        for run_dir in run_dirs[len(TRAINS.get(name, ())) :]:
+            if run_dir not in trained_before and not is_complete(run_dir):
+                raise NotebookError(
+                    f"{name}.ipynb reads the run {run_dir}, which is not a completed run; "
+                    "run the notebook that trains it first (or drop --only)"
+                )
+        trained_before.update(run_dirs[: len(TRAINS.get(name, ()))])
+
+    import nbformat
+    from tqdm.auto import tqdm
+
+    record_path = out / RECORD_NAME
+    record = {"notebooks": {}}
+    if record_path.exists():
+        try:
+            record = read_json(record_path)
+        except ValueError as err:
+            raise NotebookError(
+                f"{record_path}: unreadable record ({err}); delete it to start afresh"
+            ) from None
+    outcomes = []
+    started = time.perf_counter()
+    bar = tqdm(total=len(plan), unit="nb", desc=f"notebooks ({profile})", disable=not progress)
+    try:
+        for name, values, run_dirs in plan:
+            source = nb_dir / f"{name}.ipynb"
+            digest = source_digest(nbformat.read(source, as_version=4))
+            entry = record["notebooks"].get(name)
+            reason = "--force" if force else None
+            reason = reason or _stale_reason(
+                entry,
+                profile=profile,
+                values=values,
+                digest=digest,
+                in_place=in_place,
+                run_dirs=run_dirs,
+            )
+            bar.set_postfix_str(name)
+            if reason is None:
+                outcomes.append(Outcome(name, "skipped", "up to date", 0.0, Path(entry["output"])))
+                bar.write(f"{name:<16} skipped: already executed for {profile} (--force reruns)")
+            elif dry_run:
+                outcomes.append(Outcome(name, "planned", reason))
+                bar.write(f"{name:<16} would run: {reason}")
+            else:
+                entry = {
+                    "profile": profile,
+                    "parameters": values,
+                    "source_sha256": digest,
+                    "in_place": in_place,
+                }
+                outcome = _execute(name, source, out, nb_dir, entry, record)
+                outcome.reason = reason
+                outcomes.append(outcome)
+                bar.write(f"{name:<16} executed in {outcome.seconds:7.1f} s ({reason})")
+            bar.update(1)
+    finally:
+        bar.close()
+    tally = {s: sum(o.status == s for o in outcomes) for s in ("executed", "skipped", "planned")}
+    done = (
+        f"{tally['planned']} would run, {tally['skipped']} up to date (dry run)"
+        if dry_run
+        else f"{tally['executed']} executed, {tally['skipped']} skipped, "
+        f"in {time.perf_counter() - started:.1f} s; executed copies in {out}"
+    )
+    print(f"{len(outcomes)} notebook(s): {done}")
+    if in_place and tally["executed"]:
+        print(
+            "Sources rewritten in place with their outputs; their parameters cells keep "
+            f"their own values, whatever profile ({profile}) produced the outputs."
+        )
+    return outcomes
+
+
+def _execute(name, source, out, nb_dir, entry, record) -> Outcome:
+    """Run one notebook into ``out``; keep ``record`` (written after each change) current."""
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    output = out / source.name
+    out.mkdir(parents=True, exist_ok=True)
+    record_path = out / RECORD_NAME
+    entry = record["notebooks"][name] = {
+        **entry,
+        "status": "running",
+        "source": str(source),
+        "output": str(output),
+        "started": time.time(),
+    }
+    write_json(record_path, record)
+    # papermill keeps the old outputs of cells it never reaches: start from a
+    # copy without outputs, so that a partial copy shows only this execution.
+    blank = nbformat.read(source, as_version=4)
+    for cell in blank.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    nbformat.write(blank, output)
+    start = time.perf_counter()
+    try:
+        with _quiet_tensorflow():
+            papermill.execute_notebook(
+                str(output),
+                str(output),
+                parameters=entry["parameters"],
+                kernel_name=KERNEL_NAME,
+                cwd=str(nb_dir),
+                progress_bar=False,
+                log_output=False,
+            )
+    except BaseException as err:
+        entry.update(
+            status="interrupted" if isinstance(err, KeyboardInterrupt) else "failed",
+            seconds=time.perf_counter() - start,
+            error=f"{type(err).__name__}: {getattr(err, 'evalue', err)}",
+        )
+        write_json(record_path, record)
+        if isinstance(err, PapermillExecutionError):
+            raise NotebookError(_failure_message(name, err, output)) from None
+        if isinstance(err, Exception):
+            raise NotebookError(
+                f"{name}.ipynb could not be executed ({type(err).__name__}: {err}); "
+                f"partial executed copy, if any: {output}"
+            ) from err
+        raise
+    seconds = time.perf_counter() - start
+    if entry["in_place"]:
+        if source_digest(nbformat.read(source, as_version=4)) != entry["source_sha256"]:
+            entry.update(status="failed", error="source edited during execution")
+            write_json(record_path, record)
+            raise NotebookError(
+                f"{source} was edited while it ran, so it was not overwritten; "
+                f"the executed copy is {output}"
+            )
+        cleaned = clean_notebook(nbformat.read(output, as_version=4))
+        tmp = source.with_name(f".{source.name}.tmp")
+        nbformat.write(cleaned, tmp)
+        os.replace(tmp, source)
+    entry.update(status="completed", seconds=seconds, finished=time.time())
+    write_json(record_path, record)
+    return Outcome(name, "executed", "", seconds, output)
+
+
+# --- command line -------------------------------------------------------------
 
 
 def add_parser(sub):
-    """Register `fmnist run-notebooks` (not yet)."""
+    """Register `fmnist run-notebooks`."""
+    p = sub.add_parser(
+        "run-notebooks",
+        help="execute the notebook suite in order (papermill)",
+        description="Execute notebooks/ in name order with papermill (kernel python3, run "
+        "from the notebooks folder), injecting PROFILE and RUNS_DIR. Executed copies go to "
+        "--out; the sources stay untouched unless --in-place. Notebooks already executed "
+        "for the profile, with complete training runs, are skipped unless --force. A "
+        "failing notebook stops the batch (exit 1) and keeps its partial executed copy.",
+    )
+    p.add_argument(
+        "--profile",
+        choices=PROFILE_CHOICES,
+        default="smoke",
+        help="smoke (default): 2,000 images for 1 epoch per model, minutes in all; "
+        "full: the original's training budget, hours on a CPU",
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="run only these notebooks (e.g. 00_explore 04_evaluation), in suite order",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for executed copies and executed.json (default runs/notebooks/PROFILE)",
+    )
+    p.add_argument(
+        "--runs-dir",
+        metavar="DIR",
+        help="folder of training runs, injected as RUNS_DIR (default: the notebooks' ../runs)",
+    )
+    p.add_argument(
+        "--in-place",
+        action="store_true",
+        help="also write each executed notebook back over its source, cleaned for "
+        "committing (no injected-parameters cell, no papermill metadata)",
+    )
+    p.add_argument("--force", action="store_true", help="rerun notebooks even if up to date")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another notebook parameter, e.g. -p SEED=1; it must exist in the "
+        "parameters cell of every notebook run",
+    )
+    p.add_argument(
+        "--notebooks-dir", metavar="DIR", help="run the notebooks of this folder instead"
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would run and why; run nothing")
+    p.set_defaults(handler=_run_notebooks)
+    return p
+
+
+def _run_notebooks(args: argparse.Namespace) -> int:
+    extra = dict(parse_parameter(text) for text in args.parameters)
+    run_suite(
+        profile=args.profile,
+        only=args.only,
+        out_dir=args.out,
+        runs_dir=args.runs_dir,
+        in_place=args.in_place,
+        force=args.force,
+        parameters=extra,
+        notebooks_dir=args.notebooks_dir,
+        dry_run=args.dry_run,
+        progress=True,
+    )
+    return 0
