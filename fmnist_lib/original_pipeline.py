@@ -1,0 +1,208 @@
+"""The original project's VGG pipeline as it ran, on tf.keras 2, for `fmnist bench`.
+
+Written here from the facts recorded in seed-facts.md (the original's code is
+not copied): pixels scaled to [0, 1] in float32; offline augmentation with
+``ImageDataGenerator(rotation_range=10, horizontal_flip=True, fill_mode='nearest')``
+applied image by image in a Python loop, each training image followed by two
+augmented copies (3x the data); ``train_test_split(test_size=0.2,
+random_state=42)`` AFTER augmenting (so augmented copies of validation images
+sit in the training set); one-hot labels; the VGG-like stack; Adam with Keras
+defaults; categorical cross-entropy; batch 250; ``fit`` with the validation
+split evaluated every epoch. Its best-val_loss checkpoint file is left out, as
+the project side's is (I/O, not compute).
+
+Run by ``fmnist bench`` in a subprocess with ``TF_USE_LEGACY_KERAS=1`` so that
+``tf.keras`` is tf.keras 2 from the ``tf-keras`` package:
+
+    TF_USE_LEGACY_KERAS=1 python -m fmnist_lib.original_pipeline --spec S.json --result R.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # before TensorFlow is imported
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from fmnist_lib.bench import (  # noqa: E402  (pure Python: no Keras 3 import)
+    BATCH_SIZE,
+    Recorder,
+    make_callback,
+    planned_epochs,
+    recorder_result,
+    test_accuracy_probe,
+    test_subset_indices,
+)
+from fmnist_lib.data import load_fashion_mnist, stratified_subset  # noqa: E402
+
+COPIES = 2  # augmented copies per training image
+
+
+def vgg_like(keras):
+    """arch 3 (`vgg_like`) of the original, layer for layer (1,677,674 trainable)."""
+    layers = keras.layers
+
+    def block(filters):
+        return [
+            layers.Conv2D(filters, (3, 3), padding="same"),
+            layers.Activation("relu"),
+            layers.BatchNormalization(),
+        ]
+
+    return keras.Sequential([
+        layers.InputLayer(input_shape=(28, 28, 1)),
+        *block(32), *block(32),
+        layers.MaxPooling2D((2, 2)), layers.Dropout(0.25),
+        *block(64), *block(64),
+        layers.MaxPooling2D((2, 2)), layers.Dropout(0.25),
+        layers.Flatten(),
+        layers.Dense(512), layers.Activation("relu"), layers.BatchNormalization(),
+        layers.Dropout(0.5),
+        layers.Dense(10), layers.Activation("softmax"),
+    ])  # fmt: skip
+
+
+def augment_offline(keras, images: np.ndarray, labels: np.ndarray):
+    """Each image, then COPIES random transforms of it, one image at a time (as the original)."""
+    datagen = keras.preprocessing.image.ImageDataGenerator(
+        rotation_range=10, horizontal_flip=True, fill_mode="nearest"
+    )
+    out_images, out_labels = [], []
+    for image, label in zip(images, labels, strict=True):
+        out_images.append(image)
+        out_labels.append(label)
+        for _ in range(COPIES):
+            out_images.append(datagen.random_transform(image))
+            out_labels.append(label)
+    return np.array(out_images, dtype=np.float32), np.array(out_labels)
+
+
+def run(spec: dict) -> dict:
+    import tensorflow as tf
+    from sklearn.model_selection import train_test_split
+
+    keras = tf.keras
+    if not keras.__name__.startswith("tf_keras"):
+        raise RuntimeError(
+            f"tf.keras is {keras.__name__}, not tf.keras 2: set TF_USE_LEGACY_KERAS=1 and "
+            "install tf-keras (pip install -e .[bench])"
+        )
+    import tf_keras
+
+    seed = spec["seed"]
+    keras.utils.set_random_seed(seed)  # seeds Python, NumPy (the augmentation) and TensorFlow
+    load_start = os.getloadavg()
+    t0 = time.perf_counter()
+    (x_pool, y_pool), (x_test, y_test) = load_fashion_mnist(spec["data_dir"])
+    if spec["subset"]:
+        rows = stratified_subset(y_pool, spec["subset"], seed)
+        x_pool, y_pool = x_pool[rows], y_pool[rows]
+    x = (x_pool.astype("float32") / 255.0).reshape(-1, 28, 28, 1)
+    t_load = time.perf_counter()
+    x_aug, y_aug = augment_offline(keras, x, y_pool)
+    t_aug = time.perf_counter()
+    y_aug = keras.utils.to_categorical(y_aug, 10)
+    x_train, x_val, y_train, y_val = train_test_split(x_aug, y_aug, test_size=0.2, random_state=42)
+    del x_aug, y_aug
+    t_pre = time.perf_counter()
+    n_train = len(x_train)
+    preprocessing = {
+        "load_scale_seconds": t_load - t0,
+        "augment_seconds": t_aug - t_load,
+        "labels_split_seconds": t_pre - t_aug,
+        "total_seconds": t_pre - t0,
+    }
+
+    model = vgg_like(keras)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    setup_seconds = time.perf_counter() - t_pre
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    total = trainable + int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+
+    idx = test_subset_indices(y_test, spec["test_subset"], seed)
+    x_probe = (x_test[idx].astype("float32") / 255.0).reshape(-1, 28, 28, 1)
+    probe = test_accuracy_probe(x_probe, y_test[idx].astype(np.int64))
+    recorder = Recorder(
+        n_train=n_train,
+        batch_size=BATCH_SIZE,
+        target=spec["target"],
+        max_images=spec["max_images"],
+        time_limit=spec["time_limit"],
+        verbose=spec["verbose"],
+        label="original",
+        t0=t0,
+    )
+    epochs = planned_epochs(n_train, spec["max_epochs"], spec["max_images"])
+    if spec["verbose"]:
+        print(
+            f"[original] tf.keras {tf_keras.__version__} on TensorFlow {tf.__version__}, "
+            f"float32: {len(x_pool):,} source images -> {len(x_pool) * (1 + COPIES):,} after "
+            f"offline augmentation -> {n_train:,} training / {len(x_val):,} validation; "
+            f"preprocessing {preprocessing['total_seconds']:.1f} s "
+            f"(augmentation {preprocessing['augment_seconds']:.1f} s); up to {epochs} epochs",
+            flush=True,
+        )
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=BATCH_SIZE,
+        epochs=epochs,
+        validation_data=(x_val, y_val),
+        shuffle=True,
+        callbacks=[make_callback(keras.callbacks.Callback, recorder, probe)],
+        verbose=0,
+    )
+    recorder.finish(epochs)
+    return {
+        "pipeline": "original",
+        "status": "ok",
+        "description": "original, rebuilt: tf.keras 2, ImageDataGenerator rotate 10 + flip "
+        f"offline, 1 + {COPIES} copies per image, split after augmenting (test_size 0.2), "
+        f"float32, batch {BATCH_SIZE}, Adam defaults",
+        "versions": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "tf-keras": tf_keras.__version__,
+            "numpy": np.__version__,
+        },
+        "precision": "float32",
+        "params": {"trainable": trainable, "total": total},
+        "n_source": len(x_pool),
+        "n_train": n_train,
+        "n_val": len(x_val),
+        "n_test": len(idx),
+        "batch_size": BATCH_SIZE,
+        "planned_epochs": epochs,
+        "preprocessing": preprocessing,
+        "setup_seconds": setup_seconds,
+        "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
+        **recorder_result(recorder),
+    }
+
+
+def _json_default(obj):
+    return obj.item() if hasattr(obj, "item") else str(obj)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--spec", required=True, help="JSON settings written by fmnist bench")
+    parser.add_argument("--result", required=True, help="where to write the JSON result")
+    args = parser.parse_args(argv)
+    with open(args.spec, encoding="utf-8") as fh:
+        spec = json.load(fh)
+    result = run(spec)
+    with open(args.result, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=2, default=_json_default)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
