@@ -43,8 +43,9 @@ test: setup lint ## Set up, lint, then the whole test suite (unit, CLI, notebook
 	$(BIN)/pytest tests notebooks --nbval-lax --sanitize-with notebooks/nbval_sanitize.cfg
 
 .PHONY: bench
-bench: setup ## Side-by-side benchmark against the original's pipeline (needs .[bench])
-	$(BIN)/pip install --quiet -e '.[bench]'
+bench: setup ## Side-by-side benchmark against the original's pipeline (tf-keras, installed here)
+	@# --no-deps: tf-keras requires the full `tensorflow` wheel, which would overwrite tensorflow-cpu
+	$(BIN)/pip install --quiet --no-deps "tf-keras==$$($(BIN)/python -c 'import tensorflow as tf; print(tf.__version__)')"
 	$(BIN)/fmnist bench
 
 .PHONY: lab
