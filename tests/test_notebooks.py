@@ -1,0 +1,419 @@
+"""The notebook suite: structure of the committed notebooks, the papermill batch
+runner (`fmnist run-notebooks`), and nbval regression of the committed outputs.
+
+The slow tests share one temporary workspace: the suite runs once into it in the
+smoke profile (three 2,000-image, one-epoch trainings), and nbval re-executes
+copies of the committed notebooks beside the same runs folder, so the trained
+runs are reused rather than trained twice. Figures go to a temporary folder
+($FMNIST_FIGURES_DIR), never to figures/.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fmnist_lib import notebooks as runner
+from fmnist_lib.cli import UsageError, main
+from fmnist_lib.config import PROJECT_ROOT
+
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+SUITE = ["00_explore", "01_arch1", "02_arch2", "03_vgg", "04_evaluation"]
+SANITIZE_CFG = NOTEBOOKS_DIR / "nbval_sanitize.cfg"
+CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def load(name: str):
+    return nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def parameters_cell(nb):
+    (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    return cell
+
+
+def parameter_values(cell) -> dict:
+    values = {}
+    for node in ast.parse(cell.source).body:
+        assert isinstance(node, ast.Assign) and len(node.targets) == 1, ast.dump(node)
+        (target,) = node.targets
+        assert isinstance(target, ast.Name) and target.id.isupper(), target
+        values[target.id] = ast.literal_eval(node.value)  # plain values only
+    return values
+
+
+def python_source(cell) -> str:
+    """A code cell's source with IPython magics blanked, parseable by ast."""
+    return "\n".join(
+        "" if line.lstrip().startswith("%") else line for line in cell.source.split("\n")
+    )
+
+
+def output_text(output) -> str:
+    if output.output_type == "stream":
+        return output.text
+    if output.output_type == "error":
+        return "\n".join(output.traceback)
+    return "\n".join(v for k, v in output.get("data", {}).items() if isinstance(v, str))
+
+
+@pytest.fixture(autouse=True)
+def figures_tmp(tmp_path_factory, monkeypatch):
+    folder = tmp_path_factory.getbasetemp() / "figures"
+    monkeypatch.setenv("FMNIST_FIGURES_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory) -> Path:
+    """root/runs holds training runs; root/out the executed copies."""
+    return tmp_path_factory.mktemp("suite")
+
+
+def run_cli(capsys, *args) -> tuple[int, str, str]:
+    rc = main(["run-notebooks", *map(str, args)])
+    captured = capsys.readouterr()
+    return rc, captured.out, captured.err
+
+
+# --- the committed notebooks (fast: no kernel) ---------------------------------
+
+
+def test_suite_is_the_five_notebooks_in_order():
+    assert runner.list_notebooks(NOTEBOOKS_DIR) == SUITE
+
+
+def test_runner_profiles_are_the_config_profiles():
+    from fmnist_lib.config import PROFILES
+
+    assert tuple(runner.PROFILE_CHOICES) == tuple(PROFILES)
+
+
+@pytest.mark.parametrize("name", SUITE)
+def test_structure(name):
+    nb = load(name)
+    assert nb.metadata.kernelspec.name == "python3"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    cells = code_cells(nb)
+    # Versions and hardware first.
+    assert "package_versions()" in cells[0].source and "hardware.describe()" in cells[0].source
+    # Exactly one parameters cell, plain UPPERCASE values, followed by a code cell
+    # that derives what depends on them.
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    values = parameter_values(tagged[0])
+    assert "SEED" in values
+    following = nb.cells[nb.cells.index(tagged[0]) + 1]
+    assert following.cell_type == "code" and "parameters" not in following.metadata.get("tags", [])
+    # nbval re-executes the committed copy as it is: it must be the smoke profile.
+    if name in runner.TRAINS or name in runner.READS:
+        assert values["PROFILE"] == "smoke" and values["RUNS_DIR"] == "../runs"
+    for cell in nb.cells:
+        assert "sys.path" not in cell.source
+    for cell in cells:
+        tree = ast.parse(python_source(cell))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                assert node.end_lineno - node.lineno <= 2, f"{name}: {node.name} is too long"
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{name}: relative import"
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in ("fit", "predict"):
+                assert any(k.arg == "verbose" for k in node.keywords), "keep Keras quiet"
+        # Every figure made in a cell is also saved.
+        if re.search(r"\bfig = plots\.", cell.source):
+            assert "save_fig(fig," in cell.source, cell.source
+
+
+@pytest.mark.parametrize("name", SUITE)
+def test_no_stray_metadata(name):
+    """Committed notebooks carry outputs of one clean, in-order run, and nothing else.
+
+    "Stray" means whatever is volatile, personal or tool-specific: notebook
+    metadata beyond kernelspec and language_info (papermill's record, widget
+    state, ...), cell metadata beyond non-empty tags (execution timings, papermill
+    durations, collapsed/scrolled, ...), papermill's injected-parameters or error
+    cells, widget outputs, error outputs, and absolute paths of this machine.
+    """
+    nb = load(name)
+    assert set(nb.metadata) <= set(runner.NOTEBOOK_METADATA_KEYS)
+    counts = []
+    for cell in nb.cells:
+        assert set(cell.metadata) <= set(runner.CELL_METADATA_KEYS), cell.metadata
+        assert set(cell.metadata.get("tags", ["parameters"])) <= {"parameters"}
+        if cell.cell_type != "code":
+            continue
+        counts.append(cell.execution_count)
+        for output in cell.outputs:
+            assert output.output_type != "error", output_text(output)
+            assert WIDGET_MIME not in output.get("data", {})
+            text = output_text(output)
+            assert str(PROJECT_ROOT) not in text and "/tmp/" not in text, text[:300]
+    assert counts == list(range(1, len(counts) + 1)), "not executed once, top to bottom"
+
+
+@pytest.mark.parametrize("name", SUITE)
+def test_checked_cells_are_deterministic_text(name):
+    checked = [c for c in code_cells(load(name)) if c.source.startswith(CHECK_MARK)]
+    assert checked, f"{name} has no {CHECK_MARK} cell"
+    for cell in checked:
+        assert cell.outputs, cell.source
+        for output in cell.outputs:
+            assert "image/png" not in output.get("data", {})
+            assert not re.search(r"\d+ms/step|\d+s/step|seconds", output_text(output))
+
+
+def test_committed_figures_match_the_notebooks():
+    names = set()
+    for name in SUITE:
+        nb = load(name)
+        focus = parameter_values(parameters_cell(nb)).get("FOCUS_ARCH", "")
+        for cell in code_cells(nb):
+            for found in re.findall(r'save_fig\(fig, f?"([^"]+)"\)', cell.source):
+                names.add(found.replace("{FOCUS_ARCH}", focus))
+    committed = {p.stem for p in (PROJECT_ROOT / "figures").glob("*.png")}
+    assert names and names <= committed, sorted(names - committed)
+
+
+# --- validation before anything runs -------------------------------------------
+
+
+def test_unknown_parameter_fails_early(capsys, tmp_path):
+    rc, _, err = run_cli(capsys, "-p", "EPOCHS=3", "--out", tmp_path / "out")
+    assert rc == 2
+    assert "'EPOCHS' is not in the parameters cell of 00_explore.ipynb" in err
+    assert "SEED" in err  # lists the valid ones
+    assert not (tmp_path / "out").exists()  # nothing ran
+    with pytest.raises(UsageError, match="NOPE.*04_evaluation.*FOCUS_ARCH"):
+        runner.run_suite(only=["04_evaluation"], parameters={"NOPE": 1}, progress=False)
+
+
+def test_parameter_type_and_managed_parameters_are_checked(capsys, tmp_path):
+    rc, _, err = run_cli(capsys, "-p", "SEED=abc", "--out", tmp_path)
+    assert rc == 2 and "SEED" in err and "int" in err
+    rc, _, err = run_cli(capsys, "-p", "PROFILE=full", "--out", tmp_path)
+    assert rc == 2 and "--profile" in err
+    rc, _, err = run_cli(capsys, "-p", "no-equals-sign", "--out", tmp_path)
+    assert rc == 2 and "NAME=VALUE" in err
+
+
+def test_unknown_only_name_lists_valid_names(capsys, tmp_path):
+    rc, _, err = run_cli(capsys, "--only", "05_nope", "--out", tmp_path)
+    assert rc == 2
+    assert "05_nope" in err and ", ".join(SUITE) in err
+
+
+def test_evaluation_alone_needs_completed_runs(capsys, tmp_path):
+    rc, _, err = run_cli(
+        capsys, "--only", "04_evaluation", "--runs-dir", tmp_path / "none", "--out", tmp_path
+    )
+    assert rc == 1
+    assert "04_evaluation.ipynb reads the run" in err and "not a completed run" in err
+
+
+# --- small synthetic notebooks: failure, in-place --------------------------------
+
+
+def make_notebook(path: Path, *sources: str, parameters: str | None = None) -> None:
+    """A notebook of code cells, each carrying a stale output from an earlier run."""
+    cells = []
+    if parameters is not None:
+        cell = nbformat.v4.new_code_cell(parameters)
+        cell.metadata["tags"] = ["parameters"]
+        cells.append(cell)
+    for source in sources:
+        stale = nbformat.v4.new_output("stream", name="stdout", text="stale output\n")
+        cells.append(nbformat.v4.new_code_cell(source, outputs=[stale], execution_count=9))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+def test_failing_notebook_stops_the_batch(capsys, tmp_path):
+    folder, out = tmp_path / "nb", tmp_path / "out"
+    folder.mkdir()
+    make_notebook(folder / "a_ok.ipynb", "print('fine')")
+    make_notebook(
+        folder / "b_fails.ipynb", "print('before')", "raise ValueError('boom')", "print('after')"
+    )
+    make_notebook(folder / "c_later.ipynb", "print('never')")
+
+    rc, _, err = run_cli(capsys, "--notebooks-dir", folder, "--out", out)
+    assert rc == 1
+    assert "b_fails.ipynb failed in cell In [2]" in err
+    assert "raise ValueError('boom')" in err and "ValueError: boom" in err
+    assert f"Partial executed copy kept: {out / 'b_fails.ipynb'}" in err
+    partial = nbformat.read(out / "b_fails.ipynb", as_version=4)
+    first, second, third = code_cells(partial)
+    assert first.outputs[0].text == "before\n"
+    assert second.outputs[0].output_type == "error" and second.outputs[0].ename == "ValueError"
+    assert third.execution_count is None and not third.outputs  # never reached, no stale output
+    assert not (out / "c_later.ipynb").exists()
+    record = json.loads((out / runner.RECORD_NAME).read_text())["notebooks"]
+    assert record["a_ok"]["status"] == "completed"
+    assert record["b_fails"]["status"] == "failed" and "boom" in record["b_fails"]["error"]
+    assert "c_later" not in record
+
+    # A rerun skips what succeeded and retries the failed notebook.
+    rc, out_text, err = run_cli(capsys, "--notebooks-dir", folder, "--out", out, "--dry-run")
+    assert rc == 0
+    assert re.search(r"a_ok +skipped", out_text)
+    assert re.search(r"b_fails +would run: last attempt failed", out_text)
+    assert re.search(r"c_later +would run: not executed yet", out_text)
+
+
+@pytest.mark.slow
+def test_in_place_writes_clean_sources(capsys, tmp_path):
+    folder, out = tmp_path / "nb", tmp_path / "out"
+    folder.mkdir()
+    make_notebook(
+        folder / "x.ipynb",
+        "print(PROFILE, SEED)",
+        "SEED * 2",
+        parameters='PROFILE = "smoke"\nSEED = 0',
+    )
+    rc, _, _ = run_cli(
+        capsys, "--notebooks-dir", folder, "--out", out, "--in-place", "--profile", "full",
+        "-p", "SEED=3",
+    )  # fmt: skip
+    assert rc == 0
+    source = nbformat.read(folder / "x.ipynb", as_version=4)
+    # The parameters cell keeps its own values; outputs are from the injected ones.
+    assert source.cells[0].source == 'PROFILE = "smoke"\nSEED = 0'
+    assert len(source.cells) == 3
+    assert [c.execution_count for c in source.cells] == [1, 2, 3]
+    assert source.cells[1].outputs[0].text == "full 3\n"
+    assert source.cells[2].outputs[0]["execution_count"] == 3
+    assert set(source.metadata) <= {"kernelspec", "language_info"}
+    assert all(set(c.metadata) <= {"tags"} for c in source.cells)
+    # The executed copy in --out keeps papermill's record.
+    copy = nbformat.read(out / "x.ipynb", as_version=4)
+    assert "papermill" in copy.metadata
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in copy.cells)
+
+
+# --- the real suite, once, in the smoke profile ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def executed_suite(workspace):
+    """Run the whole suite once through the CLI; return (rc, stdout, stderr)."""
+    before = {p: p.stat().st_mtime_ns for p in (PROJECT_ROOT / "figures").glob("*")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "fmnist_lib", "run-notebooks", "--profile", "smoke"]
+        + ["--out", str(workspace / "out"), "--runs-dir", str(workspace / "runs")],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env={**os.environ, "FMNIST_FIGURES_DIR": str(workspace / "figures")},
+    )
+    after = {p: p.stat().st_mtime_ns for p in (PROJECT_ROOT / "figures").glob("*")}
+    assert before == after, "the test run touched figures/"
+    return proc
+
+
+@pytest.mark.slow
+def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, workspace):
+    assert executed_suite.returncode == 0, executed_suite.stderr[-3000:]
+    lines = [line for line in executed_suite.stdout.splitlines() if " executed in " in line]
+    assert [line.split()[0] for line in lines] == SUITE  # in order, each timed
+    record = json.loads((workspace / "out" / runner.RECORD_NAME).read_text())["notebooks"]
+    for name in SUITE:
+        nb = nbformat.read(workspace / "out" / f"{name}.ipynb", as_version=4)
+        for cell in code_cells(nb):
+            assert all(o.output_type != "error" for o in cell.outputs), name
+        assert record[name]["status"] == "completed" and record[name]["profile"] == "smoke"
+        injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        if name in runner.TRAINS or name in runner.READS:
+            assert f'RUNS_DIR = "{workspace / "runs"}"' in injected[0].source
+            assert 'PROFILE = "smoke"' in injected[0].source
+    for arch in ("arch1", "arch2", "vgg"):
+        assert (
+            json.loads((workspace / "runs" / "smoke" / arch / "status.json").read_text())["state"]
+            == "completed"
+        )
+    figures = {p.name for p in (workspace / "figures").glob("*.png")}
+    assert {"class_sprite.png", "arch1_learning_curves.png", "vgg_misclassified.png"} <= figures
+    # The sources were not touched.
+    assert "papermill" not in load("03_vgg").metadata
+
+
+@pytest.mark.slow
+def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_path):
+    assert executed_suite.returncode == 0
+    common = ["--out", workspace / "out", "--runs-dir", workspace / "runs"]
+    copies = {p: p.stat().st_mtime_ns for p in (workspace / "out").glob("*.ipynb")}
+    rc, out, _ = run_cli(capsys, *common)
+    assert rc == 0
+    assert len(re.findall(r"skipped: already executed for smoke", out)) == len(SUITE)
+    assert {p: p.stat().st_mtime_ns for p in copies} == copies
+
+    # Another profile, a new parameter value, or --force: everything would run.
+    rc, out, _ = run_cli(capsys, *common, "--dry-run", "--force", "--only", "00_explore")
+    assert re.search(r"00_explore +would run: --force", out)
+    rc, out, _ = run_cli(capsys, *common, "--dry-run", "-p", "SEED=1")
+    assert out.count("parameters changed") == len(SUITE)
+
+    # A retrained run invalidates the notebooks that train or read it.
+    status = workspace / "runs" / "smoke" / "arch1" / "status.json"
+    stat = status.stat()
+    os.utime(status, (stat.st_atime, stat.st_mtime + 3600))
+    try:
+        rc, out, _ = run_cli(capsys, *common, "--dry-run")
+    finally:
+        os.utime(status, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    stale = {line.split()[0] for line in out.splitlines() if "would run: run " in line}
+    assert stale == {"01_arch1", "04_evaluation"}
+
+    # An edited notebook source is run again; the others stay skipped.
+    copy_dir = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, copy_dir)
+    nb = nbformat.read(copy_dir / "00_explore.ipynb", as_version=4)
+    nb.cells[0].source += "\n\nEdited."
+    nbformat.write(nb, copy_dir / "00_explore.ipynb")
+    rc, out, _ = run_cli(capsys, *common, "--dry-run", "--notebooks-dir", copy_dir)
+    assert re.search(r"00_explore +would run: notebook source changed", out)
+    assert out.count("skipped: already executed") == len(SUITE) - 1
+
+
+@pytest.mark.slow
+def test_nbval_on_the_committed_notebooks(workspace, tmp_path):
+    """`pytest --nbval-lax` on copies of the committed notebooks.
+
+    The copies sit beside the workspace's runs folder, so their RUNS_DIR
+    ("../runs") reuses the runs trained above when that test ran first.
+    """
+    copy_dir = workspace / "notebooks"
+    shutil.rmtree(copy_dir, ignore_errors=True)
+    copy_dir.mkdir()
+    for name in SUITE:
+        shutil.copy(NOTEBOOKS_DIR / f"{name}.ipynb", copy_dir)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
+        + ["--nbval-lax", "--nbval-sanitize-with", str(SANITIZE_CFG), str(copy_dir)],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        cwd=tmp_path,
+        env={**os.environ, "FMNIST_FIGURES_DIR": str(workspace / "figures")},
+    )
+    assert proc.returncode == 0, proc.stdout[-5000:]
+    assert re.search(rf"\b{sum(len(code_cells(load(n))) for n in SUITE)} passed", proc.stdout)
