@@ -336,3 +336,29 @@ def misclassified_gallery(
     )
     fig.tight_layout()
     return fig
+
+
+def reliability_diagram(calibrations: Mapping[str, Mapping], title=None) -> Figure:
+    """Accuracy against confidence per bin, one line per model, from ``metrics.calibration``."""
+    if not calibrations:
+        raise ValueError("reliability_diagram: no models given")
+    fig = Figure(figsize=(6, 5.5))
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
+    for name, result in calibrations.items():
+        counts = np.asarray(result["bin_count"])
+        used = counts > 0
+        ax.plot(
+            np.asarray(result["bin_confidence"])[used],
+            np.asarray(result["bin_accuracy"])[used],
+            marker="o",
+            label=f"{name} (ECE {result['ece']:.3f})",
+        )
+    ax.set_xlabel("confidence (top-class probability)")
+    ax.set_ylabel("accuracy")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(title or "Reliability diagram (test set)")
+    ax.legend(loc="upper left", fontsize=8)
+    ax.grid(alpha=0.3)
+    return fig

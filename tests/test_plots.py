@@ -216,3 +216,21 @@ def test_misclassified_gallery_without_errors_and_bad_input(data):
         plots.misclassified_gallery(x_test, y_test, y_test[:5])
     with pytest.raises(ValueError, match="at least 1"):
         plots.misclassified_gallery(x_test, y_test, y_test, n=0)
+
+
+def test_reliability_diagram_from_real_calibration(tmp_path, monkeypatch):
+    from fmnist_lib.data import load_fashion_mnist
+    from fmnist_lib.metrics import calibration
+    from fmnist_lib.plots import reliability_diagram, save_fig
+
+    monkeypatch.setenv("FMNIST_FIGURES_DIR", str(tmp_path))
+    y = np.asarray(load_fashion_mnist()[1][1])
+    probs = np.full((len(y), 10), 0.05)
+    probs[np.arange(len(y)), y] = 0.55
+    fig = reliability_diagram({"sure and right": calibration(y, probs)})
+    assert (
+        len(fig.axes[0].lines) == 2 and "ECE 0.450" in fig.axes[0].get_legend().texts[1].get_text()
+    )
+    assert save_fig(fig, "reliability").stat().st_size > 0
+    with pytest.raises(ValueError, match="no models"):
+        reliability_diagram({})

@@ -1,0 +1,43 @@
+"""The original project's published numbers (../shared/reference/seed-facts.md), in one place.
+
+Single runs, one seed, on a laptop GPU. "readme_accuracy" is its README's column:
+the last validation accuracy, inflated by its split-after-augmentation; the test
+accuracy is of its best-val_loss checkpoint.
+"""
+
+from __future__ import annotations
+
+ORIGINAL_RESULTS = {
+    "arch1": {
+        "trainable_params": 848_330,
+        "train_seconds": 52,
+        "readme_accuracy": 0.9134,
+        "test_accuracy": 0.9092,
+        "images_seen": 480_000,
+    },
+    "arch2": {
+        "trainable_params": 493_772,
+        "train_seconds": 167,
+        "readme_accuracy": 0.9302,
+        "test_accuracy": 0.9178,
+        "images_seen": 1_440_000,
+    },
+    "vgg": {
+        "trainable_params": 1_677_674,
+        "train_seconds": 257,
+        "readme_accuracy": 0.948,
+        "test_accuracy": 0.9354,
+        "images_seen": 1_440_000,
+    },
+}
+ORIGINAL_VGG_80_EPOCHS = {
+    "train_seconds": 2180,
+    "readme_accuracy": 0.97,
+    "test_accuracy": 0.9487,
+    "images_seen": 11_520_000,
+}
+ORIGINAL_HARDWARE = "one laptop GPU (Quadro 3000)"
+
+# The Fashion-MNIST authors' benchmark, for context beside the classical baselines.
+PUBLISHED_SVC_RBF_C10 = 0.897
+HUMAN_ACCURACY = 0.835
