@@ -80,8 +80,11 @@ def figures_tmp(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
-    """root/runs holds training runs; root/out the executed copies."""
-    return tmp_path_factory.mktemp("suite")
+    """root/runs holds training runs; root/out the executed copies; root/results the
+    committed results the evaluation notebook reads (RESULTS_DIR = "../results")."""
+    root = tmp_path_factory.mktemp("suite")
+    shutil.copytree(NOTEBOOKS_DIR.parent / "results", root / "results")
+    return root
 
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:
