@@ -253,6 +253,44 @@ def _baselines(args) -> int:
     return 0
 
 
+def _add_results(sub):
+    p = sub.add_parser(
+        "results",
+        help="copy finished runs into results/ and regenerate the README tables",
+        description="`add RUN_DIR...` copies completed runs (config, history, metrics, test "
+        "probabilities; never weights) into results/runs/. `readme` regenerates the README's "
+        "results section from results/; with --check it only says whether it is up to date.",
+    )
+    p.add_argument("action", choices=["add", "readme"])
+    p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="run directories (for add)")
+    p.add_argument("--check", action="store_true", help="readme: exit 1 if it is out of date")
+    p.set_defaults(handler=_results)
+
+
+def _results(args) -> int:
+    from . import results
+
+    if args.action == "add":
+        if not args.runs:
+            raise UsageError("results add: name at least one run directory")
+        for run_dir in args.runs:
+            print(f"added {results.add_run(run_dir)}")
+        return 0
+    if args.runs:
+        raise UsageError("results readme takes no run directories")
+    readme = results.PROJECT_ROOT / "README.md"
+    if args.check:
+        current = readme.read_text(encoding="utf-8")
+        if results.render_readme(current) != current:
+            print("README results section is out of date: run `fmnist results readme`")
+            return 1
+        print("README results section matches results/")
+        return 0
+    changed = results.update_readme(readme)
+    print("README results section " + ("updated" if changed else "already up to date"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fmnist", description="Fashion-MNIST CNN benchmark: train, evaluate, predict."
@@ -262,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate(sub)
     _add_predict(sub)
     _add_baselines(sub)
+    _add_results(sub)
     # Subcommands whose logic lives in their own modules register themselves.
     from . import bench, notebooks
 
