@@ -365,11 +365,10 @@ def run_project(spec: BenchSpec) -> dict:
     """This project's pipeline: fmnist_lib's data split, batches, model and optimizer."""
     import keras
 
-    from . import hardware
     from .config import TrainConfig
     from .data import prepare_splits
-    from .models import build_model, count_params
-    from .training import EpochState, _make_optimizer, package_versions, training_batches
+    from .models import count_params
+    from .training import EpochState, compile_model, package_versions, training_batches
 
     load_start = os.getloadavg()
     config = TrainConfig(
@@ -404,18 +403,7 @@ def run_project(spec: BenchSpec) -> dict:
         "labels_and_batches_seconds": t_pre - t_split,
         "total_seconds": t_pre - recorder.t0,
     }
-    precision = hardware.auto_precision() if config.precision == "auto" else config.precision
-    previous = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        model = build_model(config.arch, config.augmentation, seed=config.seed)
-        model.compile(
-            optimizer=_make_optimizer(config, steps),
-            loss="categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
+    model, precision = compile_model(config, steps)
     setup_seconds = time.perf_counter() - t_pre
     idx = test_subset_indices(splits.y_test, spec.test_subset, spec.seed)
     probe = test_accuracy_probe(splits.x_test[idx], splits.y_test[idx])

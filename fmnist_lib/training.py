@@ -150,7 +150,7 @@ class HistoryWriter(keras.callbacks.Callback):
         write_json(self.path, self.records)
 
 
-def _make_optimizer(config: TrainConfig, steps_per_epoch: int):
+def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     lr = config.lr
     total_steps = steps_per_epoch * config.resolved_epochs
     warmup = int(config.warmup_epochs * steps_per_epoch)
@@ -168,6 +168,27 @@ def _make_optimizer(config: TrainConfig, steps_per_epoch: int):
     if config.optimizer == "rmsprop":
         return keras.optimizers.RMSprop(schedule)
     return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
+
+
+def compile_model(config: TrainConfig, steps_per_epoch: int):
+    """The configured model, compiled under its precision policy; returns (model, precision).
+
+    The policy is set only while the layers are built (they keep it), so the
+    process-wide default stays float32 for whatever runs next.
+    """
+    precision = hardware.auto_precision() if config.precision == "auto" else config.precision
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        model = build_model(config.arch, config.augmentation, seed=config.seed)
+        model.compile(
+            optimizer=make_optimizer(config, steps_per_epoch),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+            metrics=["accuracy"],
+        )
+    finally:
+        keras.mixed_precision.set_global_policy(previous_policy)
+    return model, precision
 
 
 def _strategy_scope(name: str):
@@ -284,7 +305,6 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    precision = hardware.auto_precision() if config.precision == "auto" else config.precision
     splits = prepare_splits(config.val_fraction, config.seed, config.subset, config.data_dir)
     n_train = len(splits.y_train)
     y_train = keras.utils.to_categorical(splits.y_train, 10)
@@ -295,18 +315,8 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
     )
 
     scope, replicas = _strategy_scope(config.strategy)
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        with scope:
-            model = build_model(config.arch, config.augmentation, seed=config.seed)
-            model.compile(
-                optimizer=_make_optimizer(config, steps_per_epoch),
-                loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-                metrics=["accuracy"],
-            )
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
+    with scope:
+        model, precision = compile_model(config, steps_per_epoch)
 
     history_path = run_dir / "history.json"
     prior = read_json(history_path) if (resumed_from and history_path.exists()) else []
