@@ -302,10 +302,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_baselines(sub)
     _add_results(sub)
     # Subcommands whose logic lives in their own modules register themselves.
-    from . import bench, notebooks
+    from . import bench, notebooks, throughput
 
     notebooks.add_parser(sub)
     bench.add_parser(sub)
+    throughput.add_parser(sub)
     return parser
 
 
