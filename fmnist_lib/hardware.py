@@ -56,11 +56,20 @@ def gpu_names() -> list[str]:
     return []
 
 
+# bf16 becomes the CPU default only once its test accuracy is shown within 0.2
+# points of float32 (mean of 3 seeds, equal epochs) on a CPU with native bf16.
+# No such measurement exists yet (the machines this project was run on lack
+# AVX-512 BF16, where bf16 is emulated and ~8x slower), so it stays opt-in.
+BF16_CPU_DEFAULT = False
+
+
 def auto_precision() -> str:
-    """mixed_float16 on GPUs, mixed_bfloat16 on CPUs with native bf16, else float32."""
+    """mixed_float16 on GPUs; on CPUs float32 (mixed_bfloat16 is opt-in, see above)."""
     if gpu_names():
         return "mixed_float16"
-    return "mixed_bfloat16" if has_bf16() else "float32"
+    if BF16_CPU_DEFAULT and has_bf16():
+        return "mixed_bfloat16"
+    return "float32"
 
 
 def peak_gflops(precision: str = "float32") -> dict:

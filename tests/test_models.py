@@ -52,3 +52,28 @@ def test_augmentation_names_are_validated():
     assert check_augmentation("none") == ()
     with pytest.raises(ValueError, match="valid names are"):
         check_augmentation(["rotate", "zoom"])
+
+
+def test_auto_precision_keeps_float32_on_cpus_until_bf16_is_validated(monkeypatch):
+    from fmnist_lib import hardware
+
+    monkeypatch.setattr(hardware, "gpu_names", lambda: [])
+    monkeypatch.setattr(hardware, "has_bf16", lambda: True)
+    assert hardware.auto_precision() == "float32"
+    monkeypatch.setattr(hardware, "BF16_CPU_DEFAULT", True)
+    assert hardware.auto_precision() == "mixed_bfloat16"
+    monkeypatch.setattr(hardware, "gpu_names", lambda: ["/physical_device:GPU:0"])
+    assert hardware.auto_precision() == "mixed_float16"
+
+
+def test_mixed_precision_keeps_the_output_in_float32():
+    import keras
+
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        model = build_model("vgg")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert model.layers[0].compute_dtype == "bfloat16"
+    assert model.layers[-1].compute_dtype == "float32"
+    assert model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).dtype == np.float32
