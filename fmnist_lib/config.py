@@ -76,8 +76,7 @@ class TrainConfig:
     tags: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        check = _wrap(self)
-        check(lambda: check_model_name(self.arch))
+        _as_config_error(lambda: check_model_name(self.arch))
         _int_range("epochs", self.epochs, 1, 10_000, optional=True)
         _int_range("budget_images", self.budget_images, 1, 10**10, optional=True)
         if self.epochs is not None and self.budget_images is not None:
@@ -90,7 +89,7 @@ class TrainConfig:
         _float_range("warmup_epochs", self.warmup_epochs, 0.0, 1000.0)
         _float_range("label_smoothing", self.label_smoothing, 0.0, 0.5)
         object.__setattr__(
-            self, "augmentation", check(lambda: check_augmentation(self.augmentation))
+            self, "augmentation", _as_config_error(lambda: check_augmentation(self.augmentation))
         )
         _float_range("val_fraction", self.val_fraction, 0.0, 0.5, open_low=True)
         _int_range("seed", self.seed, 0, 2**31 - 1)
@@ -155,16 +154,14 @@ class TrainConfig:
         return TrainConfig.from_dict({**self.to_dict(), **changes})
 
 
-def _wrap(config):
-    def check(fn):
-        try:
-            return fn()
-        except ConfigError:
-            raise
-        except ValueError as err:
-            raise ConfigError(str(err)) from None
-
-    return check
+def _as_config_error(fn):
+    """Run a validator from another module; its ValueError becomes a ConfigError."""
+    try:
+        return fn()
+    except ConfigError:
+        raise
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
 
 
 def _positive_float(name, value, upper):
