@@ -258,12 +258,20 @@ def _add_results(sub):
         "results",
         help="copy finished runs into results/ and regenerate the README tables",
         description="`add RUN_DIR...` copies completed runs (config, history, metrics, test "
-        "probabilities; never weights) into results/runs/. `readme` regenerates the README's "
-        "results section from results/; with --check it only says whether it is up to date.",
+        "probabilities; never weights) into results/runs/. `embed RUN_DIR` writes a t-SNE map "
+        "of the run's penultimate features on the test set to results/embeddings/. `readme` "
+        "regenerates the README's results section from results/; with --check it only says "
+        "whether it is up to date.",
     )
-    p.add_argument("action", choices=["add", "readme"])
-    p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="run directories (for add)")
+    p.add_argument("action", choices=["add", "embed", "readme"])
+    p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="run directories (add, embed)")
     p.add_argument("--check", action="store_true", help="readme: exit 1 if it is out of date")
+    p.add_argument(
+        "--size",
+        type=int,
+        help="embed: a stratified sample of this many test images (default all 10,000)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="embed: t-SNE and sampling seed")
     p.set_defaults(handler=_results)
 
 
@@ -275,6 +283,18 @@ def _results(args) -> int:
             raise UsageError("results add: name at least one run directory")
         for run_dir in args.runs:
             print(f"added {results.add_run(run_dir)}")
+        return 0
+    if args.action == "embed":
+        from .embedding import embed_run
+
+        if not args.runs:
+            raise UsageError("results embed: name at least one run directory")
+        if args.size is not None and args.size < 100:
+            raise UsageError(f"--size: expected at least 100 test images, got {args.size}")
+        for run_dir in args.runs:
+            target = results.embedding_path(Path(run_dir).name)
+            print(f"t-SNE of {run_dir} ({args.size or 10_000:,} test images)...", flush=True)
+            print(f"wrote {embed_run(run_dir, target, size=args.size, seed=args.seed)}")
         return 0
     if args.runs:
         raise UsageError("results readme takes no run directories")

@@ -36,7 +36,8 @@ PROFILE_CHOICES = ("full", "smoke")  # fmnist_lib.config.PROFILES; not imported 
 MANAGED = ("PROFILE", "RUNS_DIR")
 # The training runs, RUNS_DIR/<profile>/<arch>, each notebook of the suite
 # trains or reads. A notebook whose runs are incomplete or newer than its last
-# execution is run again.
+# execution is run again. Read runs are optional (04_evaluation also works from
+# results/ alone), but one that exists must be complete.
 TRAINS = {"01_arch1": ("arch1",), "02_arch2": ("arch2",), "03_vgg": ("vgg",)}
 READS = {"04_evaluation": ("arch1", "arch2", "vgg")}
 INJECTED_TAG = "injected-parameters"
@@ -230,7 +231,9 @@ def _runs_root(nb_dir: Path, declared: dict, values: dict, name: str) -> Path | 
     return (nb_dir / _default_value("RUNS_DIR", declared["RUNS_DIR"], name)).resolve()
 
 
-def _stale_reason(entry, *, profile, values, digest, in_place, run_dirs) -> str | None:
+def _stale_reason(
+    entry, *, profile, values, digest, in_place, run_dirs, runs_optional=False
+) -> str | None:
     """Why a notebook must run again, or None when its last execution still holds."""
     if entry is None:
         return "not executed yet"
@@ -247,6 +250,8 @@ def _stale_reason(entry, *, profile, values, digest, in_place, run_dirs) -> str 
     if in_place and not entry.get("in_place"):
         return "source not yet updated in place"
     for run_dir in run_dirs:
+        if runs_optional and not run_dir.exists():
+            continue
         if not is_complete(run_dir):
             return f"run {run_dir} is not complete"
         if (run_dir / "status.json").stat().st_mtime > entry.get("finished", 0):
@@ -314,10 +319,11 @@ def run_suite(
     trained_before = set()
     for name, _, run_dirs in plan:
         for run_dir in run_dirs[len(TRAINS.get(name, ())) :]:
-            if run_dir not in trained_before and not is_complete(run_dir):
+            if run_dir not in trained_before and run_dir.exists() and not is_complete(run_dir):
                 raise NotebookError(
                     f"{name}.ipynb reads the run {run_dir}, which is not a completed run; "
-                    "run the notebook that trains it first (or drop --only)"
+                    "finish it (run the notebook that trains it, or `fmnist train --resume "
+                    f"{run_dir}`) or remove it"
                 )
         trained_before.update(run_dirs[: len(TRAINS.get(name, ()))])
 
@@ -349,6 +355,7 @@ def run_suite(
                 digest=digest,
                 in_place=in_place,
                 run_dirs=run_dirs,
+                runs_optional=name in READS,
             )
             bar.set_postfix_str(name)
             if reason is None:

@@ -362,3 +362,46 @@ def reliability_diagram(calibrations: Mapping[str, Mapping], title=None) -> Figu
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
     return fig
+
+
+def embedding_map(
+    coords, y_true, y_pred=None, class_names: Sequence[str] = CLASS_NAMES, title=None
+) -> Figure:
+    """A 2-D embedding (t-SNE) coloured by true class; misclassified points ringed in black."""
+    coords = np.asarray(coords, dtype=np.float32)
+    y_true = np.asarray(y_true)
+    if coords.ndim != 2 or coords.shape[1] != 2 or len(coords) != len(y_true):
+        raise ValueError(
+            f"expected coords shaped (N, 2) with N labels, got {coords.shape} and {y_true.shape}"
+        )
+    frame = pd.DataFrame(
+        {
+            "x": coords[:, 0],
+            "y": coords[:, 1],
+            "class": pd.Categorical(np.asarray(class_names)[y_true], categories=class_names),
+        }
+    )
+    fig = Figure(figsize=(8.5, 7))
+    ax = fig.subplots()
+    sns.scatterplot(
+        data=frame, x="x", y="y", hue="class", palette="tab10", s=4, linewidth=0, alpha=0.7, ax=ax
+    )
+    if y_pred is not None:
+        wrong = np.asarray(y_pred) != y_true
+        ax.scatter(
+            coords[wrong, 0],
+            coords[wrong, 1],
+            s=9,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=0.4,
+            label=f"misclassified ({int(wrong.sum()):,})",
+        )
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, markerscale=2.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("t-SNE 1")
+    ax.set_ylabel("t-SNE 2")
+    ax.set_title(title or f"t-SNE of penultimate-layer features ({len(coords):,} test images)")
+    fig.tight_layout()
+    return fig

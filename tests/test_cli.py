@@ -141,7 +141,18 @@ def test_runtime_failures_exit_1(tmp_path):
     proc = run_cli("evaluate", "--model", tmp_path / "nothing.keras")
     assert proc.returncode == 1 and "no such model file" in proc.stderr
     assert "Traceback" not in proc.stderr
-    proc = run_cli("train", "--epochs", "1", "--subset", "200", "--data-dir", tmp_path, "--quiet")
+    proc = run_cli(
+        "train",
+        "--epochs",
+        "1",
+        "--subset",
+        "200",
+        "--data-dir",
+        tmp_path,
+        "--out",
+        tmp_path / "runs",
+        "--quiet",
+    )
     assert proc.returncode == 1 and "apt-get install dataset-fashion-mnist" in proc.stderr
 
 

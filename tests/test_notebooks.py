@@ -23,8 +23,10 @@ import nbformat
 import pytest
 
 from fmnist_lib import notebooks as runner
+from fmnist_lib import results
 from fmnist_lib.cli import UsageError, main
 from fmnist_lib.config import PROJECT_ROOT
+from fmnist_lib.runs import set_status
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 SUITE = ["00_explore", "01_arch1", "02_arch2", "03_vgg", "04_evaluation"]
@@ -180,15 +182,13 @@ def test_checked_cells_are_deterministic_text(name):
 
 
 def test_committed_figures_match_the_notebooks():
+    """figures/ holds exactly what the notebooks save: nothing missing, nothing stale."""
     names = set()
     for name in SUITE:
-        nb = load(name)
-        focus = parameter_values(parameters_cell(nb)).get("FOCUS_ARCH", "")
-        for cell in code_cells(nb):
-            for found in re.findall(r'save_fig\(fig, f?"([^"]+)"\)', cell.source):
-                names.add(found.replace("{FOCUS_ARCH}", focus))
+        for cell in code_cells(load(name)):
+            names.update(re.findall(r'save_fig\(fig, "([^"]+)"\)', cell.source))
     committed = {p.stem for p in (PROJECT_ROOT / "figures").glob("*.png")}
-    assert names and names <= committed, sorted(names - committed)
+    assert names and names == committed, (sorted(names - committed), sorted(committed - names))
 
 
 # --- validation before anything runs -------------------------------------------
@@ -200,7 +200,7 @@ def test_unknown_parameter_fails_early(capsys, tmp_path):
     assert "'EPOCHS' is not in the parameters cell of 00_explore.ipynb" in err
     assert "SEED" in err  # lists the valid ones
     assert not (tmp_path / "out").exists()  # nothing ran
-    with pytest.raises(UsageError, match="NOPE.*04_evaluation.*FOCUS_ARCH"):
+    with pytest.raises(UsageError, match="NOPE.*04_evaluation.*GALLERY_SIZE"):
         runner.run_suite(only=["04_evaluation"], parameters={"NOPE": 1}, progress=False)
 
 
@@ -219,12 +219,34 @@ def test_unknown_only_name_lists_valid_names(capsys, tmp_path):
     assert "05_nope" in err and ", ".join(SUITE) in err
 
 
-def test_evaluation_alone_needs_completed_runs(capsys, tmp_path):
+def test_evaluation_refuses_an_incomplete_suite_run(capsys, tmp_path):
+    run_dir = tmp_path / "runs" / "smoke" / "arch2"
+    run_dir.mkdir(parents=True)
+    set_status(run_dir, "running")
     rc, _, err = run_cli(
-        capsys, "--only", "04_evaluation", "--runs-dir", tmp_path / "none", "--out", tmp_path
+        capsys, "--only", "04_evaluation", "--runs-dir", tmp_path / "runs", "--out", tmp_path
     )
     assert rc == 1
     assert "04_evaluation.ipynb reads the run" in err and "not a completed run" in err
+
+
+def test_evaluation_works_from_results_alone(capsys, tmp_path, monkeypatch):
+    """A fresh clone has results/ but no runs: 04_evaluation still runs, training nothing."""
+    monkeypatch.setenv("FMNIST_FIGURES_DIR", str(tmp_path / "figures"))
+    rc, out, err = run_cli(
+        capsys, "--only", "04_evaluation", "--runs-dir", tmp_path / "none", "--out", tmp_path
+    )
+    assert rc == 0, err
+    assert not (tmp_path / "none").exists()
+    executed = nbformat.read(tmp_path / "04_evaluation.ipynb", as_version=4)
+    text = "\n".join(
+        output.get("text", "") for cell in executed.cells for output in cell.get("outputs", [])
+    )
+    best = results.best_record(results.load_results())
+    assert f"best model: {best['name']}" in text and "no runs yet" in text
+    saved = {p.stem for p in (tmp_path / "figures").glob("*.png")}
+    assert {"best_model_tsne", "best_model_misclassified", "reliability_diagram"} <= saved
+    assert "learning_curves_all" not in saved  # drawn only from this suite's runs
 
 
 # --- small synthetic notebooks: failure, in-place --------------------------------

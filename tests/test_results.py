@@ -25,7 +25,7 @@ def test_add_run_and_tables(trained_run, tmp_path):
     assert not list(tmp_path.rglob("*.keras")) and not list(tmp_path.rglob("*.h5"))
     text = results.markdown(tmp_path)
     accuracy = record["metrics"]["test"]["accuracy"]
-    assert "| arch1 | 848,330 | 1,800 (1) | 1 |" in text
+    assert "| arch1 | 848,330 | 1,800 (1) | adam, constant lr, rotate+flip | 1 |" in text
     assert f"{100 * accuracy:.2f}%" in text and "90.92%" in text  # ours beside the original's
     assert "| Shirt |" in text
     stale = "intro\n<!-- results:start -->\nold table\n<!-- results:end -->\nrest\n"
@@ -41,3 +41,68 @@ def test_incomplete_runs_are_not_added(tmp_path):
     set_status(run_dir, "running")
     with pytest.raises(RunError, match="not completed"):
         results.add_run(run_dir, tmp_path / "results")
+
+
+def test_best_record_takes_the_lowest_seed_of_the_best_mean():
+    def record(name, arch, seed, accuracy, **recipe):
+        config = {"optimizer": "adam", "lr_schedule": "constant", "augmentation": [], **recipe}
+        metrics = {
+            "arch": arch,
+            "images_seen": 100,
+            "epochs": 1,
+            "seed": seed,
+            "params": {"trainable": 1},
+            "train_seconds": 1.0,
+            "test": {"accuracy": accuracy},
+        }
+        return {"name": name, "config": config, "metrics": metrics}
+
+    records = [
+        record("a0", "arch1", 0, 0.90),
+        record("a1", "arch1", 1, 0.98),  # the luckiest single run, of the weaker model
+        record("v1", "vgg", 1, 0.95),
+        record("v0", "vgg", 0, 0.94),
+    ]
+    assert results.best_record(records)["name"] == "v0"
+    assert {k: r["name"] for k, r in results.representatives(records).items()} == {
+        "arch1": "a0",
+        "vgg": "v0",
+    }
+    # Another recipe at the same budget is a row of its own, and can be the best.
+    tuned = {"lr_schedule": "cosine", "augmentation": ["flip"], "label_smoothing": 0.1}
+    assert results.recipe(records[0]["config"]) == "adam, constant lr, no augmentation"
+    assert (
+        results.recipe(records[0]["config"] | tuned) == "adam, cosine lr, flip, label smoothing 0.1"
+    )
+    records += [record("t0", "arch1", 0, 0.96, **tuned), record("t1", "arch1", 1, 0.96, **tuned)]
+    assert len(results.summary(records)) == 3
+    assert results.best_record(records)["name"] == "t0"
+    assert results.representatives(records)["arch1"]["name"] == "t0"
+    with pytest.raises(ValueError, match="fmnist results add"):
+        results.best_record([])
+
+
+def test_results_hold_what_the_evaluation_notebook_needs():
+    records = results.load_results()
+    for record in records:
+        probs = results.load_probabilities(record)
+        assert probs.shape == (10000, 10), record["name"]
+        assert np.allclose(probs.sum(axis=1), 1, atol=0.02), record["name"]
+        assert np.isclose(
+            (
+                probs.argmax(axis=1)
+                == np.load(results.RESULTS_DIR / "runs" / f"{record['name']}.npz")["y_true"]
+            ).mean(),
+            record["metrics"]["test"]["accuracy"],
+            atol=2e-4,
+        ), record["name"]
+    best = results.best_record(records)
+    embedding = np.load(results.embedding_path(best["name"]))
+    assert embedding["coords"].shape == (10000, 2), "run `fmnist results embed` on the best run"
+
+
+def test_target_status_in_plain_words():
+    assert results.target_status("arch1", 486_000, 3, 0.9081) == "≥ 92.00%: **missed**"
+    assert results.target_status("arch1", 486_000, 3, 0.9210) == "≥ 92.00%: **met**"
+    assert results.target_status("vgg", 1_458_000, 1, 0.95) == "≥ 94.50%: open (1 of 3 seeds)"
+    assert results.target_status("vgg", 11_520_000, 3, 0.95) == ""  # another budget
