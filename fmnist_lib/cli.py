@@ -272,6 +272,9 @@ def _add_results(sub):
         help="embed: a stratified sample of this many test images (default all 10,000)",
     )
     p.add_argument("--seed", type=int, default=0, help="embed: t-SNE and sampling seed")
+    p.add_argument(
+        "--name", help="add: the record's name (one run only; default: the run directory's name)"
+    )
     p.set_defaults(handler=_results)
 
 
@@ -281,8 +284,10 @@ def _results(args) -> int:
     if args.action == "add":
         if not args.runs:
             raise UsageError("results add: name at least one run directory")
+        if args.name and len(args.runs) > 1:
+            raise UsageError("results add: --name takes a single run directory")
         for run_dir in args.runs:
-            print(f"added {results.add_run(run_dir)}")
+            print(f"added {results.add_run(run_dir, name=args.name)}")
         return 0
     if args.action == "embed":
         from .embedding import embed_run

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -106,3 +108,18 @@ def test_target_status_in_plain_words():
     assert results.target_status("arch1", 486_000, 3, 0.9210) == "≥ 92.00%: **met**"
     assert results.target_status("vgg", 1_458_000, 1, 0.95) == "≥ 94.50%: open (1 of 3 seeds)"
     assert results.target_status("vgg", 11_520_000, 3, 0.95) == ""  # another budget
+
+
+def test_readme_figures_are_committed_figures():
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    linked = re.findall(r"\]\((figures/[^)]+\.png)\)", readme)
+    assert len(linked) >= 5
+    missing = [path for path in linked if not (PROJECT_ROOT / path).is_file()]
+    assert not missing, missing
+
+
+def test_results_add_name_takes_one_run(tmp_path):
+    from .conftest import run_cli
+
+    proc = run_cli("results", "add", tmp_path / "a", tmp_path / "b", "--name", "x")
+    assert proc.returncode == 2 and "--name takes a single run directory" in proc.stderr
