@@ -112,6 +112,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
             "model": r["metrics"]["arch"],
             "images_seen": r["metrics"]["images_seen"],
             "recipe": recipe(r["config"]),
+            "name": r["name"],
             "epochs": r["metrics"]["epochs"],
             "trainable params": r["metrics"]["params"]["trainable"],
             "seed": r["metrics"]["seed"],
@@ -131,6 +132,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
         seconds=("train seconds", "mean"),
         mean=("test accuracy", "mean"),
         std=("test accuracy", "std"),
+        names=("name", sorted),
     )
     return table.reset_index()
 
@@ -169,6 +171,22 @@ def machines(records: list[dict]) -> list[str]:
     )
 
 
+def recipe_searches(results_dir=RESULTS_DIR) -> dict[str, dict]:
+    """``results/recipe-search/<arch>.json`` as written by scripts/recipe_search.sh."""
+    folder = Path(results_dir) / "recipe-search"
+    return {path.stem: read_json(path) for path in sorted(folder.glob("*.json"))}
+
+
+def _not_chosen(searches: dict[str, dict]) -> set[str]:
+    """Names of the candidate runs that a recipe search did not choose."""
+    return {
+        run
+        for search in searches.values()
+        for name, run in search["runs"].items()
+        if name != search["chosen"]
+    }
+
+
 def target_status(model: str, images_seen: int, seeds: int, mean: float) -> str:
     """Where a row stands against the project's target, in plain words."""
     target, budget = TARGETS.get(model), ORIGINAL_BUDGET.get(model)
@@ -201,14 +219,19 @@ def markdown(results_dir=RESULTS_DIR) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     table = summary(records)
+    searches = recipe_searches(results_dir)
+    not_chosen = _not_chosen(searches)
     for row in table.itertuples():
         original = ORIGINAL_RESULTS.get(row.model, {})
         spread = "" if pd.isna(row.std) else f" ± {100 * row.std:.2f}"
+        status = target_status(row.model, row.images_seen, row.seeds, row.mean)
+        if set(row.names) <= not_chosen:
+            status = "candidate recipe, not chosen on validation"
         lines.append(
             f"| {row.model} | {row.params:,} | {row.images_seen:,} ({row.epochs}) | {row.recipe} | "
             f"{row.seeds} | "
             f"{row.seconds:,.0f} s | {_pct(row.mean)}{spread} | "
-            f"{target_status(row.model, row.images_seen, row.seeds, row.mean)} | "
+            f"{status} | "
             f"{original.get('images_seen', 0):,} | {original.get('train_seconds', 'n/a')} s | "
             f"{_pct(original.get('test_accuracy'))} |"
         )
@@ -216,6 +239,19 @@ def markdown(results_dir=RESULTS_DIR) -> str:
         lines.append("| (no runs in results/ yet) | | | | | | | | | | |")
     else:
         lines += ["", f"Machine: {'; '.join(machines(records))}."]
+        for arch, search in searches.items():
+            scores = ", ".join(
+                f"{name} {_pct(value)}"
+                for name, value in sorted(
+                    search["validation_accuracy"].items(), key=lambda kv: -kv[1]
+                )
+            )
+            lines += [
+                "",
+                f"Recipe search for {arch} (`scripts/recipe_search.sh {arch}`, seed 0, validation "
+                f"accuracy of the kept checkpoint): {scores}; chosen: **{search['chosen']}**, "
+                "then trained with seeds 1 and 2.",
+            ]
         best = best_record(records)
         per_class = best["metrics"]["test"]["per_class"]
         lines += [

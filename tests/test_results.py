@@ -9,7 +9,7 @@ import pytest
 
 from fmnist_lib import results
 from fmnist_lib.config import PROJECT_ROOT
-from fmnist_lib.runs import RunError, read_json, set_status
+from fmnist_lib.runs import RunError, read_json, set_status, write_json
 
 
 def test_readme_results_section_matches_results_dir():
@@ -123,3 +123,18 @@ def test_results_add_name_takes_one_run(tmp_path):
 
     proc = run_cli("results", "add", tmp_path / "a", tmp_path / "b", "--name", "x")
     assert proc.returncode == 2 and "--name takes a single run directory" in proc.stderr
+
+
+def test_candidates_a_recipe_search_rejected_are_labelled(trained_run, tmp_path):
+    results.add_run(trained_run, tmp_path)
+    text = results.markdown(tmp_path)
+    assert "candidate recipe" not in text and "Recipe search" not in text
+    search = {
+        "validation_accuracy": {"other": 0.9, "tiny-recipe": 0.5},
+        "runs": {"other": "other-s0", "tiny-recipe": "tiny"},
+        "chosen": "other",
+    }
+    write_json(tmp_path / "recipe-search" / "arch1.json", search)
+    text = results.markdown(tmp_path)
+    assert "| candidate recipe, not chosen on validation |" in text
+    assert "other 90.00%, tiny-recipe 50.00%; chosen: **other**" in text
