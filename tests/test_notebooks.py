@@ -376,7 +376,8 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
             == "completed"
         )
     figures = {p.name for p in (workspace / "figures").glob("*.png")}
-    assert {"class_sprite.png", "arch1_learning_curves.png", "vgg_misclassified.png"} <= figures
+    expected = {"class_sprite.png", "arch1_learning_curves.png", "learning_curves_all.png"}
+    assert expected | {"best_model_misclassified.png", "best_model_tsne.png"} <= figures
     # The sources were not touched.
     assert "papermill" not in load("03_vgg").metadata
 
