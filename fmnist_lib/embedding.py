@@ -9,13 +9,12 @@ hundred kB, no weights), so the evaluation notebook can draw it without the mode
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
 
 from .data import load_fashion_mnist, stratified_subset, to_model_input
-from .runs import atomic_write_bytes, load_run
+from .runs import load_run, write_npz
 
 PCA_DIMS = 50  # t-SNE on 50 principal components: the usual speed-up, same map in practice
 
@@ -82,14 +81,12 @@ def embed_run(
     model = keras.models.load_model(run["dir"] / "model.keras")
     coords = tsne_2d(penultimate_features(model, x_test[index]), seed=seed)
     predictions = np.load(run["dir"] / "test_predictions.npz")
-    buffer = io.BytesIO()
-    np.savez_compressed(
-        buffer,
+    out_path = Path(out_path)
+    write_npz(
+        out_path,
         coords=coords.astype(np.float16),
         index=index.astype(np.int32),
         y_true=y_test[index].astype(np.uint8),
         y_pred=predictions["probs"][index].argmax(axis=1).astype(np.uint8),
     )
-    out_path = Path(out_path)
-    atomic_write_bytes(out_path, buffer.getvalue())
     return out_path

@@ -9,7 +9,6 @@ generated from these files, never typed.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ import pandas as pd
 from .config import ORIGINAL_BUDGET, PROJECT_ROOT
 from .data import CLASS_NAMES
 from .reference import ORIGINAL_RESULTS, PUBLISHED_SVC_RBF_C10, TARGET_SEEDS, TARGETS
-from .runs import atomic_write_bytes, load_run, read_json, write_json
+from .runs import atomic_write_bytes, load_run, read_json, write_json, write_npz
 
 RESULTS_DIR = PROJECT_ROOT / "results"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
@@ -37,9 +36,7 @@ def add_run(run_dir, results_dir=RESULTS_DIR, name: str | None = None) -> Path:
     }
     write_json(target / f"{name}.json", record)
     predictions = np.load(Path(run_dir) / "test_predictions.npz")
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, probs=predictions["probs"], y_true=predictions["y_true"])
-    atomic_write_bytes(target / f"{name}.npz", buffer.getvalue())
+    write_npz(target / f"{name}.npz", probs=predictions["probs"], y_true=predictions["y_true"])
     return target / f"{name}.json"
 
 

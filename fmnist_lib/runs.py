@@ -8,6 +8,7 @@ half a file, and ``status.json`` says whether the run completed.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -55,6 +56,13 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
 def write_json(path: str | os.PathLike, data) -> None:
     text = json.dumps(data, indent=2, default=_default, allow_nan=True)
     atomic_write_bytes(path, (text + "\n").encode())
+
+
+def write_npz(path: str | os.PathLike, **arrays) -> None:
+    """``np.savez_compressed`` of ``arrays``, written atomically."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def read_json(path: str | os.PathLike):

@@ -37,6 +37,7 @@ from .runs import (
     read_status,
     set_status,
     write_json,
+    write_npz,
 )
 
 BACKUP_DIR = "backup"
@@ -367,7 +368,7 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
     best_epoch = min(history, key=lambda r: r["val_loss"])["epoch"]
     probs = model.predict(splits.x_test, batch_size=1000, verbose=0)
     test = evaluate_probabilities(splits.y_test, probs)
-    np.savez_compressed(
+    write_npz(
         run_dir / "test_predictions.npz", probs=probs.astype(np.float16), y_true=splits.y_test
     )
     atomic_save_model(model, run_dir / "model.keras")
