@@ -25,12 +25,17 @@ def _add_train(sub):
         "loss, evaluate it once on the 10,000 test images, and write a run directory "
         "(model.keras, history.json, metrics.json, config.json, TensorBoard logs).",
     )
-    p.add_argument("--arch", default=None, help="model name: arch1, arch2 or vgg (default vgg)")
+    p.add_argument(
+        "--arch",
+        default=None,
+        help="model name: arch1, arch2, vgg (the original's) or resnet (ours); default vgg",
+    )
     p.add_argument(
         "--profile",
         choices=["full", "smoke"],
         default=None,
-        help="start from a profile: full = the original's budget of images seen, "
+        help="start from a profile: full = the original's budget of images seen "
+        "(resnet: the VGG model's budget, with its own recipe), "
         "smoke = 2,000 images for 1 epoch; other options override it",
     )
     p.add_argument("--epochs", type=int, help="epochs (default 10, or from --budget-images)")
@@ -72,6 +77,13 @@ def _add_train(sub):
         default=None,
         help="turn on TensorFlow op determinism (slower, bit-reproducible)",
     )
+    p.add_argument(
+        "--tta-flip",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="average the test predictions over each image and its mirror "
+        "(default: on with --profile for resnet, off otherwise)",
+    )
     p.add_argument("--strategy", help="tf.distribute strategy: default, mirrored, multiworker")
     p.add_argument("--out", dest="out_dir", help="folder for run directories (default runs/)")
     p.add_argument("--run-name", help="run directory name (default ARCH-sSEED-TIMESTAMP)")
@@ -108,6 +120,7 @@ def _train(args) -> int:
             "subset",
             "precision",
             "deterministic",
+            "tta_flip",
             "strategy",
             "out_dir",
             "run_name",

@@ -1,8 +1,9 @@
-"""The model registry: the original's three architectures, layer for layer.
+"""The model registry: the original's three architectures, layer for layer, and ours.
 
-Each builder returns the bare network for 28x28x1 inputs in [0, 1]. The last
-layer always computes in float32 so that mixed precision never rounds the
-probabilities.
+Each builder returns the bare network for 28x28x1 inputs in [0, 1]: a list of
+layers for the original's plain stacks, or a function from the input tensor to
+the output for networks with branches. The last layer always computes in
+float32 so that mixed precision never rounds the probabilities.
 """
 
 from __future__ import annotations
@@ -89,16 +90,54 @@ def vgg() -> list[layers.Layer]:
     ]
 
 
-MODELS: dict[str, Callable[[], list[layers.Layer]]] = {
+def _residual_block(x, filters: int, stride: int = 1):
+    """Two 3x3 convolutions plus a shortcut (He et al., 2016); a 1x1 projection
+    joins the shortcut when the block changes resolution or width."""
+    y = layers.Conv2D(filters, 3, strides=stride, padding="same", use_bias=False)(x)
+    y = layers.BatchNormalization()(y)
+    y = layers.ReLU()(y)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
+    y = layers.BatchNormalization()(y)
+    shortcut = x
+    if stride != 1 or x.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False)(x)
+        shortcut = layers.BatchNormalization()(shortcut)
+    return layers.ReLU()(layers.Add()([y, shortcut]))
+
+
+def resnet() -> Callable:
+    """This project's model: a small residual network sized for a 2-core CPU (375,242 trainable).
+
+    The stem keeps full resolution for one convolution only; the residual stages
+    work at 14x14 (48 filters) and 7x7 (96 filters), two blocks each. On the
+    development machine it trains about 1.4x faster per image than the VGG model.
+    """
+
+    def network(x):
+        x = layers.Conv2D(32, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+        for filters in (48, 96):
+            x = _residual_block(x, filters, stride=2)
+            x = _residual_block(x, filters)
+        x = layers.GlobalAveragePooling2D()(x)
+        return layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32")(x)
+
+    return network
+
+
+MODELS: dict[str, Callable] = {
     "arch1": arch1,
     "arch2": arch2,
     "vgg": vgg,
+    "resnet": resnet,
 }
 
 DESCRIPTIONS = {
     "arch1": "Architecture 1 of the original (v1)",
     "arch2": "Architecture 2 of the original (custom, 4x4 filters)",
     "vgg": "Architecture 3 of the original (VGG-like)",
+    "resnet": "This project's small residual network",
 }
 
 
@@ -112,15 +151,17 @@ def check_model_name(name: str) -> str:
     return name
 
 
-def build_model(name: str, augmentation=(), seed: int | None = None) -> keras.Sequential:
+def build_model(name: str, augmentation=(), seed: int | None = None) -> keras.Model:
     """Build a registered model; ``augmentation`` names layers put in front of it."""
     check_model_name(name)
-    stack = [keras.Input(INPUT_SHAPE, name="image")]
+    inputs = keras.Input(INPUT_SHAPE, name="image")
     augmenter = build_augmentation(augmentation, seed=seed)
-    if augmenter is not None:
-        stack.append(augmenter)
-    stack.extend(MODELS[name]())
-    return keras.Sequential(stack, name=name)
+    body = MODELS[name]()
+    if isinstance(body, list):
+        stack = [inputs, *([augmenter] if augmenter is not None else []), *body]
+        return keras.Sequential(stack, name=name)
+    x = augmenter(inputs) if augmenter is not None else inputs
+    return keras.Model(inputs, body(x), name=name)
 
 
 def count_params(model: keras.Model) -> dict[str, int]:

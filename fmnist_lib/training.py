@@ -192,6 +192,19 @@ def compile_model(config: TrainConfig, steps_per_epoch: int):
     return model, precision
 
 
+def predict_probabilities(model, images, tta_flip: bool = False, batch_size: int = 1000):
+    """Class probabilities; with ``tta_flip``, the mean over each image and its mirror.
+
+    Fashion-MNIST items are left-right symmetric in meaning (the training
+    augmentation flips them too), so the mirror is a second look at the same item.
+    """
+    probs = model.predict(images, batch_size=batch_size, verbose=0)
+    if tta_flip:
+        mirrored = np.flip(np.asarray(images), axis=2)  # axis 2 = width of (N, H, W, C)
+        probs = (probs + model.predict(mirrored, batch_size=batch_size, verbose=0)) / 2
+    return probs
+
+
 def _strategy_scope(name: str):
     if name == "default":
         return contextlib.nullcontext(), 1
@@ -366,7 +379,7 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
     # The checkpoint with the lowest validation loss is the model we report.
     model.load_weights(run_dir / BEST_WEIGHTS)
     best_epoch = min(history, key=lambda r: r["val_loss"])["epoch"]
-    probs = model.predict(splits.x_test, batch_size=1000, verbose=0)
+    probs = predict_probabilities(model, splits.x_test, tta_flip=config.tta_flip)
     test = evaluate_probabilities(splits.y_test, probs)
     write_npz(
         run_dir / "test_predictions.npz", probs=probs.astype(np.float16), y_true=splits.y_test
@@ -388,6 +401,7 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
         "wall_seconds": sum(r["seconds"] for r in history),
         "images_per_second": epochs * n_train / train_seconds,
         "precision": precision,
+        "test_time_augmentation": "flip" if config.tta_flip else None,
         "replicas": replicas,
         "seed": config.seed,
         "resumed_from_epoch": resumed_from,
