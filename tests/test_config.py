@@ -36,6 +36,7 @@ def test_defaults_follow_the_original():
         ({"label_smoothing": 0.9}, "label_smoothing: 0.9 is out of range"),
         ({"seed": -1}, "seed: -1 is out of range"),
         ({"deterministic": "yes"}, "deterministic: expected true or false"),
+        ({"tta_flip": 1}, "tta_flip: expected true or false"),
         ({"epochs": 3, "budget_images": 1000}, "give one of them"),
         ({"subset": 100, "val_fraction": 0.05}, "fewer than 10 validation images"),
         ({"run_name": "a/b"}, "run_name"),
@@ -72,3 +73,14 @@ def test_budget_sets_epochs_from_the_training_split():
     assert profile_config("vgg", "full", epochs=2).resolved_epochs == 2
     with pytest.raises(ConfigError, match="profile: 'fast' is not valid"):
         profile_config("vgg", "fast")
+
+
+def test_own_model_profile_is_the_vgg_budget_with_its_fixed_recipe():
+    config = profile_config("resnet", "full")
+    assert config.budget_images == ORIGINAL_BUDGET["vgg"] and config.resolved_epochs == 27
+    assert config.lr_schedule == "cosine" and config.warmup_epochs == 1.0
+    assert config.label_smoothing == 0.1 and config.tta_flip is True
+    assert config.augmentation == ("flip", "translate", "erase")
+    # the original's models keep the original's recipe
+    assert profile_config("vgg", "full").tta_flip is False
+    assert profile_config("resnet", "full", tta_flip=False).tta_flip is False

@@ -22,13 +22,27 @@ def test_parameter_counts_match_the_original(name):
 
 
 def test_registry_lists_models_and_rejects_unknown():
-    assert {"arch1", "arch2", "vgg"} <= set(list_models())
-    with pytest.raises(ValueError, match=r"valid names are \['arch1', 'arch2', 'vgg'"):
+    assert {"arch1", "arch2", "vgg", "resnet"} <= set(list_models())
+    with pytest.raises(ValueError, match=r"valid names are \['arch1', 'arch2', 'vgg', 'resnet'"):
         build_model("resnet9000")
 
 
-def test_outputs_are_float32_probabilities():
-    model = build_model("vgg")
+def test_resnet_is_a_residual_network_with_augmentation_in_front():
+    import keras
+
+    model = build_model("resnet", ("flip", "translate", "erase"), seed=0)
+    assert count_params(model) == {"trainable": 375_242, "total": 376_746}
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds.count("Add") == 4  # two stages of two residual blocks
+    assert kinds[1] == "Sequential" and model.layers[1].name == "augmentation"
+    assert model.output_shape == (None, 10)
+    # the t-SNE map reads the input of the last Dense layer
+    assert isinstance(model.get_layer(index=-1), keras.layers.Dense)
+
+
+@pytest.mark.parametrize("name", ["vgg", "resnet"])
+def test_outputs_are_float32_probabilities(name):
+    model = build_model(name)
     probs = model.predict(
         np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32), verbose=0
     )
@@ -77,3 +91,22 @@ def test_mixed_precision_keeps_the_output_in_float32():
     assert model.layers[0].compute_dtype == "bfloat16"
     assert model.layers[-1].compute_dtype == "float32"
     assert model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).dtype == np.float32
+
+
+def test_flip_tta_averages_each_image_with_its_mirror(trained_run):
+    import keras
+
+    from fmnist_lib.data import load_fashion_mnist, to_model_input
+    from fmnist_lib.training import predict_probabilities
+
+    model = keras.saving.load_model(trained_run / "model.keras")
+    _, (x_test, _) = load_fashion_mnist()
+    images = to_model_input(x_test[:300])
+    mirrored = images[:, :, ::-1]
+    plain = predict_probabilities(model, images)
+    tta = predict_probabilities(model, images, tta_flip=True)
+    np.testing.assert_allclose(tta, (plain + predict_probabilities(model, mirrored)) / 2, atol=1e-6)
+    np.testing.assert_allclose(tta.sum(axis=1), 1.0, rtol=1e-5)
+    assert not np.allclose(tta, plain)  # the trained model is not mirror-symmetric by itself
+    # with TTA an item and its mirror get the same prediction
+    np.testing.assert_allclose(tta, predict_probabilities(model, mirrored, tta_flip=True), atol=1e-6)

@@ -108,6 +108,12 @@ def test_target_status_in_plain_words():
     assert results.target_status("arch1", 486_000, 3, 0.9210) == "≥ 92.00%: **met**"
     assert results.target_status("vgg", 1_458_000, 1, 0.95) == "≥ 94.50%: open (1 of 3 seeds)"
     assert results.target_status("vgg", 11_520_000, 3, 0.95) == ""  # another budget
+    # the own model's target binds accuracy and training time together
+    assert results.target_status("resnet", 1_458_000, 1, 0.956, 3000) == (
+        "≥ 95.50% in ≤ 1 h: **met**"
+    )
+    assert results.target_status("resnet", 1_458_000, 1, 0.956, 3700).endswith("**missed**")
+    assert results.target_status("resnet", 1_458_000, 1, 0.940, 3000).endswith("**missed**")
 
 
 def test_readme_figures_are_committed_figures():
