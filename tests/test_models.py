@@ -109,4 +109,5 @@ def test_flip_tta_averages_each_image_with_its_mirror(trained_run):
     np.testing.assert_allclose(tta.sum(axis=1), 1.0, rtol=1e-5)
     assert not np.allclose(tta, plain)  # the trained model is not mirror-symmetric by itself
     # with TTA an item and its mirror get the same prediction
-    np.testing.assert_allclose(tta, predict_probabilities(model, mirrored, tta_flip=True), atol=1e-6)
+    mirrored_tta = predict_probabilities(model, mirrored, tta_flip=True)
+    np.testing.assert_allclose(tta, mirrored_tta, atol=1e-6)
