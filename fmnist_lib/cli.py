@@ -35,7 +35,7 @@ def _add_train(sub):
         choices=["full", "smoke"],
         default=None,
         help="start from a profile: full = the original's budget of images seen "
-        "(resnet: the VGG model's budget, with its own recipe), "
+        "(resnet: its one-hour budget and its own recipe), "
         "smoke = 2,000 images for 1 epoch; other options override it",
     )
     p.add_argument("--epochs", type=int, help="epochs (default 10, or from --budget-images)")

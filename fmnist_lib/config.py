@@ -29,11 +29,13 @@ DEFAULT_EPOCHS = 10
 ORIGINAL_BUDGET = {"arch1": 480_000, "arch2": 1_440_000, "vgg": 1_440_000}
 PROFILES = ("full", "smoke")
 
-# This project's own model trains at the VGG model's budget with the known levers
-# for small residual networks, fixed in advance rather than tuned on test:
-# warm-up + cosine, label smoothing, random erasing, flip test-time augmentation.
+# This project's own model trains with the known levers for small residual
+# networks, fixed in advance rather than tuned on test: warm-up + cosine, label
+# smoothing, random erasing, flip test-time augmentation. Its budget is what fits
+# in the hour its target allows: 24 epochs over the 54,000 training images, at
+# the 380-400 images/s its first full run measured on the 2-core development CPU.
 BEST_MODEL = "resnet"
-BEST_MODEL_BUDGET = ORIGINAL_BUDGET["vgg"]
+BEST_MODEL_BUDGET = 1_296_000
 BEST_MODEL_RECIPE = {
     "learning_rate": 2e-3,
     "lr_schedule": "cosine",
@@ -202,7 +204,7 @@ def profile_config(arch: str, profile: str = "full", **overrides) -> TrainConfig
 
     ``full`` trains on the full training split for the original's budget of
     images seen, with the original's optimiser and augmentation (none for arch1),
-    and this project's own model at the VGG model's budget with its recipe;
+    and this project's own model at its one-hour budget with its recipe;
     ``smoke`` is a 2,000-image, one-epoch run for tests.
     """
     _choice("profile", profile, PROFILES)

@@ -241,8 +241,8 @@ def markdown(results_dir=RESULTS_DIR) -> str:
     ]
     if any(r["metrics"]["arch"] == BEST_MODEL for r in records):
         lines[2] += (
-            f" {BEST_MODEL} is this project's own model (not in the original), trained at the VGG "
-            "model's budget with a recipe fixed in advance; its target is "
+            f" {BEST_MODEL} is this project's own model (not in the original), trained with a "
+            "recipe and budget fixed in advance; its target is "
             f"≥ {_pct(BEST_MODEL_TARGET['accuracy'])} test accuracy within "
             f"{BEST_MODEL_TARGET['max_train_seconds'] / 3600:g} h of training on this machine."
         )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from fmnist_lib.config import ORIGINAL_BUDGET, ConfigError, TrainConfig, profile_config
+from fmnist_lib.config import (
+    BEST_MODEL_BUDGET,
+    ORIGINAL_BUDGET,
+    ConfigError,
+    TrainConfig,
+    profile_config,
+)
 
 
 def test_defaults_follow_the_original():
@@ -75,9 +81,9 @@ def test_budget_sets_epochs_from_the_training_split():
         profile_config("vgg", "fast")
 
 
-def test_own_model_profile_is_the_vgg_budget_with_its_fixed_recipe():
+def test_own_model_profile_is_its_one_hour_budget_with_its_fixed_recipe():
     config = profile_config("resnet", "full")
-    assert config.budget_images == ORIGINAL_BUDGET["vgg"] and config.resolved_epochs == 27
+    assert config.budget_images == BEST_MODEL_BUDGET and config.resolved_epochs == 24
     assert config.lr_schedule == "cosine" and config.warmup_epochs == 1.0
     assert config.label_smoothing == 0.1 and config.tta_flip is True
     assert config.augmentation == ("flip", "translate", "erase")
