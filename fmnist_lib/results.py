@@ -67,7 +67,8 @@ def recipe(config: dict) -> str:
         optimizer += f" lr {config['learning_rate']:g}"
     schedule = f"{config['lr_schedule']} lr"
     if config.get("warmup_epochs"):
-        schedule += f" (warm-up {config['warmup_epochs']:g} epochs)"
+        warmup = config["warmup_epochs"]
+        schedule += f" (warm-up {warmup:g} epoch{'' if warmup == 1 else 's'})"
     parts = [optimizer, schedule, "+".join(config["augmentation"]) or "no augmentation"]
     if config.get("label_smoothing"):
         parts.append(f"label smoothing {config['label_smoothing']:g}")
