@@ -115,8 +115,7 @@ def resnet() -> Callable:
     """This project's model: a small residual network sized for a 2-core CPU (375,242 trainable).
 
     The stem keeps full resolution for one convolution only; the residual stages
-    work at 14x14 (48 filters) and 7x7 (96 filters), two blocks each, so an image
-    costs less to train on than in the VGG model.
+    work at 14x14 (48 filters) and 7x7 (96 filters), two blocks each.
     """
 
     def network(x):
