@@ -223,16 +223,27 @@ def clean_notebook(nb):
     return nb
 
 
-def _runs_root(nb_dir: Path, declared: dict, values: dict, name: str) -> Path | None:
-    if "RUNS_DIR" in values:
-        return Path(values["RUNS_DIR"])
-    if "RUNS_DIR" not in declared:
+def _folder_parameter(
+    nb_dir: Path, declared: dict, values: dict, name: str, key: str
+) -> Path | None:
+    """A folder parameter's value: the override, else the default relative to the notebook."""
+    if key in values:
+        return Path(values[key])
+    if key not in declared:
         return None
-    return (nb_dir / _default_value("RUNS_DIR", declared["RUNS_DIR"], name)).resolve()
+    return (nb_dir / _default_value(key, declared[key], name)).resolve()
+
+
+def _runs_root(nb_dir: Path, declared: dict, values: dict, name: str) -> Path | None:
+    return _folder_parameter(nb_dir, declared, values, name, "RUNS_DIR")
+
+
+def _newest_mtime(folder: Path) -> float:
+    return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
 
 
 def _stale_reason(
-    entry, *, profile, values, digest, in_place, run_dirs, runs_optional=False
+    entry, *, profile, values, digest, in_place, run_dirs, runs_optional=False, results_dir=None
 ) -> str | None:
     """Why a notebook must run again, or None when its last execution still holds."""
     if entry is None:
@@ -256,6 +267,10 @@ def _stale_reason(
             return f"run {run_dir} is not complete"
         if (run_dir / "status.json").stat().st_mtime > entry.get("finished", 0):
             return f"run {run_dir} changed after the notebook last ran"
+    # `fmnist results add` changes what 04_evaluation shows without touching a run.
+    if results_dir is not None and results_dir.is_dir():
+        if _newest_mtime(results_dir) > entry.get("finished", 0):
+            return f"results {results_dir} changed after the notebook last ran"
     return None
 
 
@@ -315,9 +330,10 @@ def run_suite(
         root = _runs_root(nb_dir, declared, values, name)
         used = TRAINS.get(name, ()) + READS.get(name, ())
         run_dirs = [root / profile / arch for arch in used] if root else []
-        plan.append((name, values, run_dirs))
+        results_dir = _folder_parameter(nb_dir, declared, values, name, "RESULTS_DIR")
+        plan.append((name, values, run_dirs, results_dir))
     trained_before = set()
-    for name, _, run_dirs in plan:
+    for name, _, run_dirs, _ in plan:
         for run_dir in run_dirs[len(TRAINS.get(name, ())) :]:
             if run_dir not in trained_before and run_dir.exists() and not is_complete(run_dir):
                 raise NotebookError(
@@ -343,7 +359,7 @@ def run_suite(
     started = time.perf_counter()
     bar = tqdm(total=len(plan), unit="nb", desc=f"notebooks ({profile})", disable=not progress)
     try:
-        for name, values, run_dirs in plan:
+        for name, values, run_dirs, results_dir in plan:
             source = nb_dir / f"{name}.ipynb"
             digest = source_digest(nbformat.read(source, as_version=4))
             entry = record["notebooks"].get(name)
@@ -356,6 +372,7 @@ def run_suite(
                 in_place=in_place,
                 run_dirs=run_dirs,
                 runs_optional=name in READS,
+                results_dir=results_dir,
             )
             bar.set_postfix_str(name)
             if reason is None:

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -408,6 +409,17 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
         os.utime(status, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     stale = {line.split()[0] for line in out.splitlines() if "would run: run " in line}
     assert stale == {"01_arch1", "04_evaluation"}
+
+    # So does a record added to results/, for the notebook that reads results/.
+    record = next((PROJECT_ROOT / "results" / "runs").glob("*.json"))
+    stat = record.stat()
+    os.utime(record, (stat.st_atime, time.time() + 3600))
+    try:
+        rc, out, _ = run_cli(capsys, *common, "--dry-run")
+    finally:
+        os.utime(record, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    stale = {line.split()[0] for line in out.splitlines() if "would run: results " in line}
+    assert stale == {"04_evaluation"}
 
     # An edited notebook source is run again; the others stay skipped.
     copy_dir = tmp_path / "notebooks"
