@@ -183,10 +183,15 @@ def _add_evaluate(sub):
 def _evaluate(args) -> int:
     from .data import load_fashion_mnist, to_model_input
     from .metrics import evaluate_probabilities, format_report
+    from .runs import read_json
+    from .training import predict_probabilities
 
     model = _load_model(args.model)
     _, (x_test, y_test) = load_fashion_mnist(args.data_dir)
-    probs = model.predict(to_model_input(x_test), batch_size=1000, verbose=0)
+    # A run's model is scored as its run scored it (flip TTA when it was trained with it).
+    config_path = Path(args.model).parent / "config.json"
+    tta_flip = config_path.is_file() and bool(read_json(config_path).get("tta_flip"))
+    probs = predict_probabilities(model, to_model_input(x_test), tta_flip=tta_flip)
     print(format_report(evaluate_probabilities(y_test, probs)))
     return 0
 
