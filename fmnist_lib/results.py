@@ -18,10 +18,10 @@ from .config import BEST_MODEL, ORIGINAL_BUDGET, PROJECT_ROOT
 from .data import CLASS_NAMES
 from .reference import (
     BEST_MODEL_TARGET,
-    ORIGINAL_RESULTS,
     PUBLISHED_SVC_RBF_C10,
     TARGET_SEEDS,
     TARGETS,
+    original_run,
 )
 from .runs import atomic_write_bytes, load_run, read_json, write_json, write_npz
 
@@ -148,7 +148,14 @@ def comparison(records: list[dict]) -> pd.DataFrame:
     table = summary(records)
     if table.empty:
         return table
-    original = table["model"].map(lambda m: ORIGINAL_RESULTS.get(m, {}).get("test_accuracy"))
+    original = pd.Series(
+        [
+            original_run(model, seen).get("test_accuracy")
+            for model, seen in zip(table["model"], table["images_seen"], strict=True)
+        ],
+        index=table.index,
+        dtype=float,
+    )
     return pd.DataFrame(
         {
             "model": table["model"],
@@ -251,7 +258,7 @@ def markdown(results_dir=RESULTS_DIR) -> str:
     searches = recipe_searches(results_dir)
     not_chosen = _not_chosen(searches)
     for row in table.itertuples():
-        original = ORIGINAL_RESULTS.get(row.model, {})
+        original = original_run(row.model, row.images_seen)
         spread = "" if pd.isna(row.std) else f" ± {100 * row.std:.2f}"
         status = target_status(row.model, row.images_seen, row.seeds, row.mean, row.seconds)
         if set(row.names) <= not_chosen:

@@ -9,6 +9,7 @@ import pytest
 
 from fmnist_lib import results
 from fmnist_lib.config import PROJECT_ROOT
+from fmnist_lib.reference import original_run
 from fmnist_lib.runs import RunError, read_json, set_status, write_json
 
 
@@ -114,6 +115,14 @@ def test_target_status_in_plain_words():
     )
     assert results.target_status("resnet", 1_458_000, 1, 0.956, 3700).endswith("**missed**")
     assert results.target_status("resnet", 1_458_000, 1, 0.940, 3000).endswith("**missed**")
+
+
+def test_each_row_is_set_beside_the_original_run_at_its_budget():
+    assert original_run("vgg", 1_458_000)["test_accuracy"] == 0.9354
+    assert original_run("vgg", 11_556_000)["test_accuracy"] == 0.9487  # its 80-epoch run
+    assert original_run("arch1", 486_000)["images_seen"] == 480_000
+    assert original_run("arch1", 11_556_000) == {}
+    assert original_run("resnet", 1_296_000) == {}
 
 
 def test_readme_figures_are_committed_figures():
