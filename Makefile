@@ -48,6 +48,10 @@ bench: setup ## Side-by-side benchmark against the original's pipeline (tf-keras
 	$(BIN)/pip install --quiet --no-deps "tf-keras==$$($(BIN)/python -c 'import tensorflow as tf; print(tf.__version__)')"
 	$(BIN)/fmnist bench
 
+.PHONY: reference
+reference: setup ## Train the reference runs behind the README's results table (about 13 h)
+	scripts/reference_runs.sh
+
 .PHONY: lab
 lab: setup ## Open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/
