@@ -39,17 +39,22 @@ ORIGINAL_VGG_80_EPOCHS = {
 ORIGINAL_HARDWARE = "one laptop GPU (Quadro 3000)"
 
 
-def original_run(model: str, images_seen: int) -> dict:
-    """The original's run of ``model`` at about this budget (within 5%), or {} if it had none.
+def same_budget(images_seen: int, budget: int) -> bool:
+    """Whether a run saw about ``budget`` images in training (within 5%).
 
     Whole epochs over this project's training split overshoot a budget by less than
     one epoch, hence the tolerance.
     """
+    return abs(images_seen / budget - 1) <= 0.05
+
+
+def original_run(model: str, images_seen: int) -> dict:
+    """The original's run of ``model`` at about this budget, or {} if it had none."""
     runs = [ORIGINAL_RESULTS.get(model)]
     if model == "vgg":
         runs.append(ORIGINAL_VGG_80_EPOCHS)
     for run in runs:
-        if run and abs(images_seen / run["images_seen"] - 1) <= 0.05:
+        if run and same_budget(images_seen, run["images_seen"]):
             return run
     return {}
 

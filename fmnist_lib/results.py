@@ -22,6 +22,7 @@ from .reference import (
     TARGET_SEEDS,
     TARGETS,
     original_run,
+    same_budget,
 )
 from .runs import atomic_write_bytes, load_run, read_json, write_json, write_npz
 
@@ -209,8 +210,7 @@ def target_status(
         met = mean >= target and seconds is not None and seconds <= limit
         return f"≥ {_pct(target)} in ≤ {limit / 3600:g} h: **{'met' if met else 'missed'}**"
     target, budget = TARGETS.get(model), ORIGINAL_BUDGET.get(model)
-    # Whole epochs over the training split overshoot the budget by less than one epoch.
-    if target is None or budget is None or abs(images_seen / budget - 1) > 0.05:
+    if target is None or budget is None or not same_budget(images_seen, budget):
         return ""
     if seeds < TARGET_SEEDS:
         return f"≥ {_pct(target)}: open ({seeds} of {TARGET_SEEDS} seeds)"
