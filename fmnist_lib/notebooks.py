@@ -234,10 +234,6 @@ def _folder_parameter(
     return (nb_dir / _default_value(key, declared[key], name)).resolve()
 
 
-def _runs_root(nb_dir: Path, declared: dict, values: dict, name: str) -> Path | None:
-    return _folder_parameter(nb_dir, declared, values, name, "RUNS_DIR")
-
-
 def _newest_mtime(folder: Path) -> float:
     return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
 
@@ -327,7 +323,7 @@ def run_suite(
     for name in selected:
         declared = notebook_parameters(nb_dir / f"{name}.ipynb")
         values = notebook_inputs(name, declared, profile, runs_root_override, parameters or {})
-        root = _runs_root(nb_dir, declared, values, name)
+        root = _folder_parameter(nb_dir, declared, values, name, "RUNS_DIR")
         used = TRAINS.get(name, ()) + READS.get(name, ())
         run_dirs = [root / profile / arch for arch in used] if root else []
         results_dir = _folder_parameter(nb_dir, declared, values, name, "RESULTS_DIR")

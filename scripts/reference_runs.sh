@@ -6,8 +6,8 @@
 # one-hour budget and recipe, under `--profile full`) or vgg-long-s0 (VGG at 8x the
 # original's budget, as its 80-epoch run).  With no arguments: every one of them,
 # about 13 h on a 2-core CPU.  Each run trains into runs/reference/NAME (or
-# $REFERENCE_DIR/NAME); one that
-# was interrupted resumes from its last epoch, one that completed is left alone.
+# $REFERENCE_DIR/NAME); one that was interrupted resumes from its last epoch, one
+# that completed is left alone.
 set -euo pipefail
 fmnist=${FMNIST:-.venv/bin/fmnist}
 out=${REFERENCE_DIR:-runs/reference}
