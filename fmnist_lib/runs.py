@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +19,8 @@ from pathlib import Path
 import numpy as np
 
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
+# Never written: read_status reports it for a "running" run whose process is gone.
+INTERRUPTED = "interrupted"
 
 
 class RunError(RuntimeError):
@@ -79,15 +82,49 @@ def atomic_save_model(model, path: str | os.PathLike) -> None:
 
 
 def set_status(run_dir: str | os.PathLike, state: str, **extra) -> None:
-    record = {"state": state, "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **extra}
+    record = {
+        "state": state,
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": socket.gethostname(),
+        **extra,
+    }
     write_json(Path(run_dir) / "status.json", record)
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
+
+
+def trainer_alive(status: dict) -> bool | None:
+    """Whether the process named in a "running" status still runs; None if unknowable.
+
+    Only a process on this host can be checked; a status without a host was
+    written before hosts were recorded, on this machine.
+    """
+    pid = status.get("pid")
+    if status.get("state") != RUNNING or pid is None:
+        return None
+    if status.get("host", socket.gethostname()) != socket.gethostname():
+        return None
+    return _process_alive(int(pid))
+
+
 def read_status(run_dir: str | os.PathLike) -> dict:
+    """The run's status; a "running" run whose process died reads as interrupted."""
     path = Path(run_dir) / "status.json"
     if not path.exists():
         return {"state": "missing"}
-    return read_json(path)
+    status = read_json(path)
+    if trainer_alive(status) is False:
+        # A SIGKILL or a lost machine leaves "running" behind with no one to update it.
+        status = {**status, "state": INTERRUPTED}
+    return status
 
 
 def is_complete(run_dir: str | os.PathLike) -> bool:

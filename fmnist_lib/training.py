@@ -36,6 +36,7 @@ from .runs import (
     read_json,
     read_status,
     set_status,
+    trainer_alive,
     write_json,
     write_npz,
 )
@@ -294,9 +295,16 @@ def train(
                 k for k in _comparable(saved) if saved.get(k) != config.to_dict().get(k)
             )
             raise RunError(f"{run_dir}: cannot resume with different settings {changed}")
-        if read_status(run_dir).get("state") == COMPLETED:
+        status = read_status(run_dir)
+        if status.get("state") == COMPLETED:
             _log(config, f"{run_dir}: already completed; nothing to do")
             return run_dir
+        if trainer_alive(status):
+            # Two trainers on one directory would overwrite each other's backup and history.
+            raise RunError(
+                f"{run_dir} is being trained by process {status['pid']} (status updated "
+                f"{status.get('updated')}); wait for it to finish or stop it, then resume"
+            )
         backup_meta = run_dir / BACKUP_DIR / "training_metadata.json"
         resumed_from = read_json(backup_meta)["epoch"] if backup_meta.exists() else 0
         _log(config, f"Resuming {run_dir} after epoch {resumed_from} of {config.resolved_epochs}")

@@ -17,7 +17,7 @@ import pytest
 from fmnist_lib import runs, training
 from fmnist_lib.config import TrainConfig
 from fmnist_lib.data import prepare_splits
-from fmnist_lib.runs import RunError, load_run, read_json, set_status, write_json
+from fmnist_lib.runs import RunError, load_run, read_json, read_status, set_status, write_json
 
 from .conftest import run_cli
 
@@ -54,7 +54,8 @@ def test_sigkill_mid_run_then_resume(tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert read_json(run_dir / "status.json")["state"] == "running"
-    with pytest.raises(RunError, match="not completed"):
+    assert read_status(run_dir)["state"] == "interrupted"  # its process is gone
+    with pytest.raises(RunError, match="interrupted, not completed"):
         load_run(run_dir)  # an interrupted run never passes for a finished one
 
     resumed = run_cli("train", "--resume", run_dir, check_rc=0)
@@ -225,6 +226,27 @@ def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
     metrics = load_run(tmp_path / "m")["metrics"]
     assert metrics["replicas"] == 2
     assert (tmp_path / "m" / "model.keras").is_file()
+
+
+def test_resume_is_refused_while_another_process_trains_the_run(tmp_path):
+    config = TrainConfig(arch="arch1", epochs=1, subset=500, verbose=0)
+    run_dir = tmp_path / "busy"
+    run_dir.mkdir()
+    write_json(run_dir / "config.json", config.to_dict())
+    trainer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        set_status(run_dir, "running", pid=trainer.pid)
+        assert read_status(run_dir)["state"] == "running"
+        with pytest.raises(RunError, match=f"being trained by process {trainer.pid}"):
+            training.train(config, run_dir=run_dir, resume=True)
+    finally:
+        trainer.kill()
+        trainer.wait()
+    assert read_status(run_dir)["state"] == "interrupted"
+    # A status written on another machine cannot be checked, so it is taken as written.
+    set_status(run_dir, "running", pid=trainer.pid)
+    write_json(run_dir / "status.json", {**read_json(run_dir / "status.json"), "host": "elsewhere"})
+    assert read_status(run_dir)["state"] == "running"
 
 
 def test_resume_after_the_last_epoch_only_evaluates(tmp_path):
