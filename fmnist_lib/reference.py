@@ -58,6 +58,7 @@ def original_run(model: str, images_seen: int) -> dict:
             return run
     return {}
 
+
 # The Fashion-MNIST authors' benchmark, for context beside the classical baselines.
 PUBLISHED_SVC_RBF_C10 = 0.897
 HUMAN_ACCURACY = 0.835

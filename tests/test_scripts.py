@@ -31,10 +31,13 @@ def test_reference_runs_train_each_run_at_its_budget(tmp_path):
     done = _dry_run(tmp_path, "resnet-full-s2", "vgg-long-s0", "arch1-full-s0")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0].split() == (
-        f"train --profile full --arch resnet --seed 2 --out {tmp_path} "
-        "--run-name resnet-full-s2 --quiet"
-    ).split()
+    assert (
+        lines[0].split()
+        == (
+            f"train --profile full --arch resnet --seed 2 --out {tmp_path} "
+            "--run-name resnet-full-s2 --quiet"
+        ).split()
+    )
     long_run = lines[1].split()
     budget = int(long_run[long_run.index("--budget-images") + 1])
     assert budget == ORIGINAL_VGG_80_EPOCHS["images_seen"]
