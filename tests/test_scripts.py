@@ -7,6 +7,7 @@ import subprocess
 
 from fmnist_lib.config import PROJECT_ROOT, profile_config
 from fmnist_lib.reference import ORIGINAL_VGG_80_EPOCHS, original_run
+from fmnist_lib.runs import read_json, write_json
 
 SCRIPT = PROJECT_ROOT / "scripts" / "reference_runs.sh"
 
@@ -50,3 +51,63 @@ def test_reference_runs_train_each_run_at_its_budget(tmp_path):
         f"results add {tmp_path}/arch1-full-s0",
         "results readme",
     ]
+
+
+RECIPE_SEARCH = PROJECT_ROOT / "scripts" / "recipe_search.sh"
+
+
+def _recipe_search(tmp_path, *args) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "FMNIST": "echo",
+        "RECIPE_DIR": str(tmp_path / "runs"),
+        "RECIPE_SEARCH_DIR": str(tmp_path / "search"),
+    }
+    return subprocess.run(
+        ["bash", str(RECIPE_SEARCH), *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
+    done = _recipe_search(tmp_path, "vgg", "cosine-rotflip", "no-such-recipe")
+    assert done.returncode == 2
+    assert "unknown recipe no-such-recipe; valid:" in done.stderr
+    assert done.stdout == ""  # rejected before any training
+
+    # Finished seed-0 candidates whose test ranking is the reverse of their validation one.
+    candidates = {"cosine-rotflip": (0.931, 0.940), "cosine-flip-ls": (0.936, 0.930)}
+    candidates["cosine-modern"] = (0.934, 0.950)
+    for name, (val_accuracy, test_accuracy) in candidates.items():
+        run_dir = tmp_path / "runs" / f"vgg-{name}-s0"
+        run_dir.mkdir(parents=True)
+        write_json(
+            run_dir / "metrics.json",
+            {"best_val_accuracy": val_accuracy, "test": {"accuracy": test_accuracy}},
+        )
+    done = _recipe_search(tmp_path)
+    assert done.returncode == 2 and "usage" in done.stderr
+
+    done = _recipe_search(tmp_path, "vgg")  # the augmented architectures' default candidates
+    assert done.returncode == 0, done.stderr
+    runs = tmp_path / "runs"
+    lines = done.stdout.splitlines()
+    assert lines[:3] == [f"train --resume {runs}/vgg-{name}-s0" for name in candidates]
+    assert lines[3] == "chosen on validation: cosine-flip-ls"
+    assert (
+        lines[4].split()
+        == (
+            "train --profile full --arch vgg --seed 1 --lr-schedule cosine --lr 0.002 --augment "
+            f"flip --label-smoothing 0.1 --out {runs} --run-name vgg-cosine-flip-ls-s1 --quiet"
+        ).split()
+    )
+    assert lines[-2:] == [
+        f"results add {runs}/vgg-cosine-flip-ls-s1 {runs}/vgg-cosine-flip-ls-s2",
+        "results readme",
+    ]
+    search = read_json(tmp_path / "search" / "vgg.json")
+    assert search["chosen"] == "cosine-flip-ls"
+    assert search["validation_accuracy"] == {k: v[0] for k, v in candidates.items()}
