@@ -291,8 +291,8 @@ def markdown(results_dir=RESULTS_DIR) -> str:
         lines += [
             "",
             f"### Per class: the best model ({best['name']}, "
-            f"{_pct(best['metrics']['test']['accuracy'])}; the model with the best mean over seeds, "
-            "shown by its lowest seed)",
+            f"{_pct(best['metrics']['test']['accuracy'])}; the model with the best mean over "
+            "seeds, shown by its lowest seed)",
             "",
             "| class | precision | recall | F1 |",
             "|---|---|---|---|",
