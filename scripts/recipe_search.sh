@@ -54,10 +54,10 @@ done
 for name in "${names[@]}"; do train "$name" 0; done
 
 winner=$("$python" - "$out" "$search_dir" "$arch" "${names[@]}" <<'PY'
-import json, sys
-from fmnist_lib.runs import write_json
+import sys
+from fmnist_lib.runs import read_json, write_json
 out, search_dir, arch, *names = sys.argv[1:]
-scores = {n: json.load(open(f"{out}/{arch}-{n}-s0/metrics.json"))["best_val_accuracy"] for n in names}
+scores = {n: read_json(f"{out}/{arch}-{n}-s0/metrics.json")["best_val_accuracy"] for n in names}
 for n, v in sorted(scores.items(), key=lambda kv: -kv[1]):
     print(f"  {n:<16} validation accuracy {v:.4f}", file=sys.stderr)
 winner = max(scores, key=scores.get)
