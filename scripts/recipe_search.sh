@@ -40,7 +40,7 @@ fi
 train() {  # train NAME SEED: train (or resume, or skip when complete) one run
   local dir="$out/$arch-$1-s$2"
   if [ -d "$dir" ]; then
-    "$fmnist" train --resume "$dir"
+    "$fmnist" train --resume "$dir" --quiet
   else
     # shellcheck disable=SC2086  # the recipe is a list of options
     "$fmnist" train --profile full --arch "$arch" --seed "$2" ${RECIPES[$1]} \

@@ -28,7 +28,7 @@ done
 for name in "${names[@]}"; do
   dir="$out/$name"
   if [ -d "$dir" ]; then
-    "$fmnist" train --resume "$dir"
+    "$fmnist" train --resume "$dir" --quiet
     continue
   fi
   arch=${name%%-*}

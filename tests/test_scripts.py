@@ -44,7 +44,7 @@ def test_reference_runs_train_each_run_at_its_budget(tmp_path):
     assert budget == ORIGINAL_VGG_80_EPOCHS["images_seen"]
     config = profile_config("vgg", "full", budget_images=budget)
     assert original_run("vgg", config.resolved_epochs * config.n_train) == ORIGINAL_VGG_80_EPOCHS
-    assert lines[2] == f"train --resume {tmp_path}/arch1-full-s0"
+    assert lines[2] == f"train --resume {tmp_path}/arch1-full-s0 --quiet"
     assert lines[3:] == [
         f"results add {tmp_path}/resnet-full-s2",
         f"results add {tmp_path}/vgg-long-s0",
@@ -95,7 +95,7 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     assert done.returncode == 0, done.stderr
     runs = tmp_path / "runs"
     lines = done.stdout.splitlines()
-    assert lines[:3] == [f"train --resume {runs}/vgg-{name}-s0" for name in candidates]
+    assert lines[:3] == [f"train --resume {runs}/vgg-{name}-s0 --quiet" for name in candidates]
     assert lines[3] == "chosen on validation: cosine-flip-ls"
     assert (
         lines[4].split()
