@@ -88,6 +88,36 @@ def test_best_record_takes_the_lowest_seed_of_the_best_mean():
         results.best_record([])
 
 
+def test_a_mean_over_fewer_seeds_does_not_outrank_a_full_one():
+    def record(name, arch, seed, accuracy, schedule="constant"):
+        config = {"optimizer": "adam", "lr_schedule": schedule, "augmentation": []}
+        metrics = {
+            "arch": arch,
+            "images_seen": 100,
+            "epochs": 1,
+            "seed": seed,
+            "params": {"trainable": 1},
+            "train_seconds": 1.0,
+            "test": {"accuracy": accuracy},
+        }
+        return {"name": name, "config": config, "metrics": metrics}
+
+    full_vgg = [record(f"v{seed}", "vgg", seed, 0.93) for seed in range(3)]
+    full_resnet = [record(f"r{seed}", "resnet", seed, 0.94) for seed in range(3)]
+    lucky_vgg = record("c0", "vgg", 0, 0.99, schedule="cosine")  # one seed of a new recipe
+    records = full_vgg + full_resnet + [lucky_vgg]
+    assert results.representatives(records)["vgg"]["name"] == "v0"
+    assert results.best_record(records)["name"] == "r0"
+    # A model with only partial groups is still shown, but cannot outrank a full one.
+    records.append(record("n0", "arch1", 0, 0.995))
+    assert results.representatives(records)["arch1"]["name"] == "n0"
+    assert results.best_record(records)["name"] == "r0"
+    # Once the new recipe has all seeds it competes, and wins on its mean.
+    records += [record(f"c{seed}", "vgg", seed, 0.95, schedule="cosine") for seed in (1, 2)]
+    assert results.representatives(records)["vgg"]["name"] == "c0"
+    assert results.best_record(records)["name"] == "c0"
+
+
 def test_results_hold_what_the_evaluation_notebook_needs():
     records = results.load_results()
     for record in records:
@@ -156,3 +186,4 @@ def test_candidates_a_recipe_search_rejected_are_labelled(trained_run, tmp_path)
     text = results.markdown(tmp_path)
     assert "| candidate recipe, not chosen on validation |" in text
     assert "other 90.00%, tiny-recipe 50.00%; chosen: **other**" in text
+    assert "its seeds 1 and 2 are not trained yet" in text  # arch1-other-s1, -s2 are absent
