@@ -49,20 +49,22 @@ def test_incomplete_runs_are_not_added(tmp_path):
         results.add_run(run_dir, tmp_path / "results")
 
 
-def test_best_record_takes_the_lowest_seed_of_the_best_mean():
-    def record(name, arch, seed, accuracy, **recipe):
-        config = {"optimizer": "adam", "lr_schedule": "constant", "augmentation": [], **recipe}
-        metrics = {
-            "arch": arch,
-            "images_seen": 100,
-            "epochs": 1,
-            "seed": seed,
-            "params": {"trainable": 1},
-            "train_seconds": 1.0,
-            "test": {"accuracy": accuracy},
-        }
-        return {"name": name, "config": config, "metrics": metrics}
+def record(name, arch, seed, accuracy, **recipe):
+    """A minimal results record: what the summary and the best-model choice read."""
+    config = {"optimizer": "adam", "lr_schedule": "constant", "augmentation": [], **recipe}
+    metrics = {
+        "arch": arch,
+        "images_seen": 100,
+        "epochs": 1,
+        "seed": seed,
+        "params": {"trainable": 1},
+        "train_seconds": 1.0,
+        "test": {"accuracy": accuracy},
+    }
+    return {"name": name, "config": config, "metrics": metrics}
 
+
+def test_best_record_takes_the_lowest_seed_of_the_best_mean():
     records = [
         record("a0", "arch1", 0, 0.90),
         record("a1", "arch1", 1, 0.98),  # the luckiest single run, of the weaker model
@@ -89,22 +91,9 @@ def test_best_record_takes_the_lowest_seed_of_the_best_mean():
 
 
 def test_a_mean_over_fewer_seeds_does_not_outrank_a_full_one():
-    def record(name, arch, seed, accuracy, schedule="constant"):
-        config = {"optimizer": "adam", "lr_schedule": schedule, "augmentation": []}
-        metrics = {
-            "arch": arch,
-            "images_seen": 100,
-            "epochs": 1,
-            "seed": seed,
-            "params": {"trainable": 1},
-            "train_seconds": 1.0,
-            "test": {"accuracy": accuracy},
-        }
-        return {"name": name, "config": config, "metrics": metrics}
-
     full_vgg = [record(f"v{seed}", "vgg", seed, 0.93) for seed in range(3)]
     full_resnet = [record(f"r{seed}", "resnet", seed, 0.94) for seed in range(3)]
-    lucky_vgg = record("c0", "vgg", 0, 0.99, schedule="cosine")  # one seed of a new recipe
+    lucky_vgg = record("c0", "vgg", 0, 0.99, lr_schedule="cosine")  # one seed of a new recipe
     records = full_vgg + full_resnet + [lucky_vgg]
     assert results.representatives(records)["vgg"]["name"] == "v0"
     assert results.best_record(records)["name"] == "r0"
@@ -113,7 +102,7 @@ def test_a_mean_over_fewer_seeds_does_not_outrank_a_full_one():
     assert results.representatives(records)["arch1"]["name"] == "n0"
     assert results.best_record(records)["name"] == "r0"
     # Once the new recipe has all seeds it competes, and wins on its mean.
-    records += [record(f"c{seed}", "vgg", seed, 0.95, schedule="cosine") for seed in (1, 2)]
+    records += [record(f"c{seed}", "vgg", seed, 0.95, lr_schedule="cosine") for seed in (1, 2)]
     assert results.representatives(records)["vgg"]["name"] == "c0"
     assert results.best_record(records)["name"] == "c0"
 
