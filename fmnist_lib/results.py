@@ -123,7 +123,7 @@ def best_record(records: list[dict]) -> dict:
     """
     if not records:
         raise ValueError("no runs in results/: add some with `fmnist results add RUN_DIR`")
-    table = _standing_rows(summary(records))
+    table = summary(records)
     complete = table[table["seeds"] >= TARGET_SEEDS]
     if not complete.empty:
         table = complete
