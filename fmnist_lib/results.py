@@ -290,7 +290,13 @@ def markdown(results_dir=RESULTS_DIR) -> str:
     if not records:
         lines.append("| (no runs in results/ yet) | | | | | | | | | | |")
     else:
-        lines += ["", f"Machine: {'; '.join(machines(records))}."]
+        total_hours = sum(r["metrics"]["train_seconds"] for r in records) / 3600
+        runs = f"{len(records)} run{'' if len(records) == 1 else 's'}"
+        lines += [
+            "",
+            f"Machine: {'; '.join(machines(records))}. Training time of all recorded runs "
+            f"together: {total_hours:.1f} h ({runs}).",
+        ]
         for arch, search in searches.items():
             scores = ", ".join(
                 f"{name} {_pct(value)}"

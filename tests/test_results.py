@@ -34,6 +34,8 @@ def test_add_run_and_tables(trained_run, tmp_path):
     # the original never trained on 1,800 images: no run of its stands beside this one
     assert row.endswith("| — | — | — |") and "90.92%" not in text
     assert "| Shirt |" in text
+    hours = record["metrics"]["train_seconds"] / 3600
+    assert f"Training time of all recorded runs together: {hours:.1f} h (1 run)." in text
     stale = "intro\n<!-- results:start -->\nold table\n<!-- results:end -->\nrest\n"
     fresh = results.render_readme(stale, tmp_path)
     assert "old table" not in fresh and fresh.startswith("intro\n") and fresh.endswith("rest\n")
