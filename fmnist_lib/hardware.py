@@ -52,7 +52,7 @@ def gpu_names() -> list[str]:
     if backend == "jax":
         import jax
 
-        return [str(d) for d in jax.devices() if d.platform != "cpu"]
+        return [d.device_kind for d in jax.devices() if d.platform != "cpu"]
     return []
 
 

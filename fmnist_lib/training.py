@@ -206,6 +206,20 @@ def predict_probabilities(model, images, tta_flip: bool = False, batch_size: int
     return probs
 
 
+def tensorboard_callback(run_dir: Path, config: TrainConfig) -> list:
+    """TensorBoard logs where TensorFlow is installed (Keras writes them with tf.summary).
+
+    A JAX-only machine (a GPU host without TensorFlow) trains without them;
+    history.json holds the same per-epoch numbers.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("tensorflow") is None:
+        _log(config, "TensorFlow is not installed: no TensorBoard logs (history.json has them)")
+        return []
+    return [keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False)]
+
+
 def _strategy_scope(name: str):
     if name == "default":
         return contextlib.nullcontext(), 1
@@ -251,7 +265,8 @@ def git_commit() -> str | None:
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        return None
+        # A copied tree without .git (a borrowed GPU host) may be told its commit.
+        return os.environ.get("FMNIST_GIT_COMMIT")
 
 
 def default_run_dir(config: TrainConfig) -> Path:
@@ -358,7 +373,7 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
             initial_value_threshold=best_so_far,
         ),
         HistoryWriter(history_path, n_train),
-        keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False),
+        *tensorboard_callback(run_dir, config),
         *extra_callbacks,
     ]
     _log(
