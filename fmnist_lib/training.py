@@ -247,6 +247,13 @@ def package_versions() -> dict:
 
 
 def git_commit() -> str | None:
+    """The checkout's commit (``-dirty`` with uncommitted changes to tracked files).
+
+    ``$FMNIST_GIT_COMMIT`` overrides it: a tree copied to another host (a borrowed
+    GPU machine) may carry no .git, or a stale one that would misname the code.
+    """
+    if os.environ.get("FMNIST_GIT_COMMIT"):
+        return os.environ["FMNIST_GIT_COMMIT"]
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "HEAD"],
@@ -265,8 +272,7 @@ def git_commit() -> str | None:
         ).stdout.strip()
         return sha + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        # A copied tree without .git (a borrowed GPU host) may be told its commit.
-        return os.environ.get("FMNIST_GIT_COMMIT")
+        return None
 
 
 def default_run_dir(config: TrainConfig) -> Path:

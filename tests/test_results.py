@@ -34,8 +34,8 @@ def test_add_run_and_tables(trained_run, tmp_path):
     # the original never trained on 1,800 images: no run of its stands beside this one
     assert row.endswith("| — | — | — |") and "90.92%" not in text
     assert "| Shirt |" in text
-    hours = record["metrics"]["train_seconds"] / 3600
-    assert f"Training time of all recorded runs together: {hours:.1f} h (1 run)." in text
+    minutes = record["metrics"]["train_seconds"] / 60  # a smoke run: well under an hour
+    assert f"Training time of all recorded runs together: {minutes:.1f} min (1 run)." in text
     stale = "intro\n<!-- results:start -->\nold table\n<!-- results:end -->\nrest\n"
     fresh = results.render_readme(stale, tmp_path)
     assert "old table" not in fresh and fresh.startswith("intro\n") and fresh.endswith("rest\n")
@@ -139,6 +139,34 @@ def test_target_status_in_plain_words():
     )
     assert results.target_status("resnet", 1_458_000, 1, 0.956, 3700).endswith("**missed**")
     assert results.target_status("resnet", 1_458_000, 1, 0.940, 3000).endswith("**missed**")
+
+
+def test_gpu_runs_are_marked_and_never_meet_the_cpu_targets():
+    cpu = {"cpu": "AMD EPYC", "cores": 2, "gpus": [], "keras_backend": "tensorflow"}
+    gpu = {"cpu": "Xeon", "cores": 16, "gpus": ["NVIDIA H200"], "keras_backend": "jax"}
+    records = [record(f"r{seed}", "resnet", seed, 0.94) for seed in range(3)]
+    for r in records:
+        r["metrics"].update(hardware=cpu, train_seconds=3600.0)
+    fast = record("g0", "resnet", 0, 0.97, batch_size=128)
+    fast["metrics"].update(hardware=gpu, train_seconds=60.0)
+    records.append(fast)
+    table = results.summary(records)
+    assert table.set_index("recipe")["gpu"].to_dict() == {
+        "adam, constant lr, no augmentation": False,
+        "adam, constant lr, no augmentation, batch 128": True,
+    }
+    # 97% in a minute would meet the resnet target, but the target is for the CPU machine.
+    assert results.target_status("resnet", 100, 1, 0.97, 60.0, gpu=True).startswith("n/a")
+    assert results.target_status("vgg", 1_458_000, 3, 0.99, gpu=True).startswith("n/a")
+    assert results.machines(records) == [
+        "AMD EPYC, 2 cores, GPUs: none",
+        "Xeon, 16 cores, GPUs: NVIDIA H200 (jax backend)",
+    ]
+    assert results.machines(
+        [fast | {"metrics": fast["metrics"] | {"hardware": gpu | {"bf16": True}}}]
+    ) == ["Xeon (AVX-512 BF16), 16 cores, GPUs: NVIDIA H200 (jax backend)"]
+    assert results._total_time(records) == "3.0 h on the CPU (3 runs), 1.0 min on the GPU (1 run)"
+    assert results._total_time(records[:3]) == "3.0 h (3 runs)"
 
 
 def test_each_row_is_set_beside_the_original_run_at_its_budget():
