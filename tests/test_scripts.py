@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 
-from fmnist_lib.config import PROJECT_ROOT, profile_config
+from fmnist_lib.config import BEST_MODEL_BUDGET, PROJECT_ROOT, profile_config
 from fmnist_lib.reference import ORIGINAL_VGG_80_EPOCHS, original_run
 from fmnist_lib.runs import read_json, write_json
 
@@ -51,6 +51,20 @@ def test_reference_runs_train_each_run_at_its_budget(tmp_path):
         f"results add {tmp_path}/arch1-full-s0",
         "results readme",
     ]
+
+
+def test_reference_runs_at_longer_schedules(tmp_path):
+    done = _dry_run(tmp_path, "vgg-cosine-flip-ls-2x-s0", "resnet-2x-s0")
+    assert done.returncode == 0, done.stderr
+    vgg, resnet = (line.split() for line in done.stdout.splitlines()[:2])
+    # VGG's chosen recipe (scripts/recipe_search.sh's cosine-flip-ls) at twice the budget
+    assert vgg[vgg.index("--arch") + 1] == "vgg" and vgg[vgg.index("--seed") + 1] == "0"
+    assert vgg[vgg.index("--budget-images") + 1] == "2880000"
+    assert vgg[vgg.index("--augment") + 1] == "flip" and "--label-smoothing" in vgg
+    assert resnet[resnet.index("--budget-images") + 1] == str(2 * BEST_MODEL_BUDGET)
+    # without names, the longer runs beyond vgg-long-s0 are not part of the default set
+    everything = _dry_run(tmp_path).stdout
+    assert "vgg-long-s0" in everything and "resnet-2x-s0" not in everything
 
 
 RECIPE_SEARCH = PROJECT_ROOT / "scripts" / "recipe_search.sh"
