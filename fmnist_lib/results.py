@@ -149,6 +149,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
             "train seconds": r["metrics"]["train_seconds"],
             "test accuracy": r["metrics"]["test"]["accuracy"],
             "gpu": on_gpu(r),
+            "machine": machine(r),
         }
         for r in records
     ]
@@ -165,6 +166,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
         std=("test accuracy", "std"),
         names=("name", sorted),
         gpu=("gpu", "any"),
+        machines=("machine", lambda names: sorted(set(names))),
     )
     return table.reset_index()
 
@@ -199,17 +201,25 @@ def comparison(records: list[dict]) -> pd.DataFrame:
     ).set_index("model")
 
 
-def machines(records: list[dict]) -> list[str]:
-    """The machines the recorded runs trained on, in words."""
-    return sorted(
-        {
-            # Machines of one CPU name differ: the bf16 flag tells this project's two apart.
-            f"{hw['cpu']}{' (AVX-512 BF16)' if hw.get('bf16') else ''}, {hw['cores']} cores, "
-            f"GPUs: {', '.join(hw['gpus']) or 'none'}"
-            + (f" ({hw['keras_backend']} backend)" if hw.get("gpus") else "")
-            for hw in (r["metrics"]["hardware"] for r in records)
-        }
+def machine(record: dict) -> str:
+    """The machine a run trained on, in words."""
+    hw = record["metrics"].get("hardware", {})
+    if not hw:
+        return "unknown machine"
+    # Machines of one CPU name differ: the bf16 flag tells this project's two apart.
+    return (
+        f"{hw['cpu']}{' (AVX-512 BF16)' if hw.get('bf16') else ''}, {hw['cores']} cores, "
+        f"GPUs: {', '.join(hw['gpus']) or 'none'}"
+        + (f" ({hw['keras_backend']} backend)" if hw.get("gpus") else "")
     )
+
+
+def machines(records: list[dict]) -> list[str]:
+    """The machines the recorded runs trained on, in the order they were first used."""
+    first_use = {}
+    for r in sorted(records, key=lambda r: r["metrics"].get("finished", "")):
+        first_use.setdefault(machine(r), len(first_use))
+    return sorted(first_use, key=first_use.get)
 
 
 def recipe_searches(results_dir=RESULTS_DIR) -> dict[str, dict]:
@@ -241,7 +251,7 @@ def target_status(
     The targets are for the 2-core CPU machine: a GPU run neither meets nor misses one.
     """
     if model == BEST_MODEL and gpu:
-        return "n/a: a GPU run (the target is for the CPU machine)"
+        return "n/a: a GPU run (the target is for the 2-core CPU)"
     if model == BEST_MODEL:
         target, limit = BEST_MODEL_TARGET["accuracy"], BEST_MODEL_TARGET["max_train_seconds"]
         met = mean >= target and seconds is not None and seconds <= limit
@@ -250,10 +260,24 @@ def target_status(
     if target is None or budget is None or not same_budget(images_seen, budget):
         return ""
     if gpu:
-        return "n/a: a GPU run (the target is for the CPU machine)"
+        return "n/a: a GPU run (the target is for the 2-core CPU)"
     if seeds < TARGET_SEEDS:
         return f"≥ {_pct(target)}: open ({seeds} of {TARGET_SEEDS} seeds)"
     return f"≥ {_pct(target)}: **{'met' if mean >= target else 'missed'}**"
+
+
+def _machine_tag(row, numbered: dict[str, int]) -> str:
+    """Which machine(s) a table row trained on, where the table holds more than one."""
+    if len(numbered) < 2:
+        return ""
+    numbers = ", ".join(str(numbered[name]) for name in row.machines)
+    return f" (machine {numbers}{', GPU' if row.gpu else ''})"
+
+
+def _machines_line(numbered: dict[str, int]) -> str:
+    if len(numbered) == 1:
+        return f"Machine: {next(iter(numbered))}."
+    return "Machines: " + "; ".join(f"({n}) {name}" for name, n in numbered.items()) + "."
 
 
 def _total_time(records: list[dict]) -> str:
@@ -292,8 +316,8 @@ def markdown(results_dir=RESULTS_DIR) -> str:
         "### CNNs: this project against the original",
         "",
         "Test accuracy on the 10,000 official test images, mean ± standard deviation over "
-        "seeds (± n/a with one seed), mean training time per run on the CPU machine named "
-        "below (on the GPU machine where marked GPU); the original's single runs beside. "
+        "seeds (± n/a with one seed), mean training time per run on the machine named below "
+        "(its number where there are several); the original's single runs beside. "
         "Budget = images seen in training. The original's recipe was Adam at a constant "
         "learning rate (rotate+flip for arch2 and vgg).",
         "",
@@ -307,11 +331,12 @@ def markdown(results_dir=RESULTS_DIR) -> str:
             f" {BEST_MODEL} is this project's own model (not in the original), trained with a "
             "recipe and budget fixed in advance; its target is "
             f"≥ {_pct(BEST_MODEL_TARGET['accuracy'])} test accuracy within "
-            f"{BEST_MODEL_TARGET['max_train_seconds'] / 3600:g} h of training on this machine."
+            f"{BEST_MODEL_TARGET['max_train_seconds'] / 3600:g} h of training on the 2-core CPU."
         )
     table = summary(records)
     searches = recipe_searches(results_dir)
     not_chosen = _not_chosen(searches)
+    numbered = {name: number for number, name in enumerate(machines(records), start=1)}
     for row in table.itertuples():
         original = original_run(row.model, row.images_seen)
         spread = "" if pd.isna(row.std) else f" ± {100 * row.std:.2f}"
@@ -323,7 +348,7 @@ def markdown(results_dir=RESULTS_DIR) -> str:
         lines.append(
             f"| {row.model} | {row.params:,} | {row.images_seen:,} ({row.epochs}) | {row.recipe} | "
             f"{row.seeds} | "
-            f"{row.seconds:,.0f} s{' (GPU)' if row.gpu else ''} | {_pct(row.mean)}{spread} | "
+            f"{row.seconds:,.0f} s{_machine_tag(row, numbered)} | {_pct(row.mean)}{spread} | "
             f"{status} | {_original_cells(original)} |"
         )
     if not records:
@@ -331,7 +356,7 @@ def markdown(results_dir=RESULTS_DIR) -> str:
     else:
         lines += [
             "",
-            f"Machine{'s' if len(machines(records)) > 1 else ''}: {'; '.join(machines(records))}. "
+            _machines_line(numbered) + " "
             f"Training time of all recorded runs together: {_total_time(records)}.",
         ]
         for arch, search in searches.items():

@@ -389,6 +389,8 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
         f"batch {config.batch_size}, {config.optimizer} lr={config.lr:g} ({config.lr_schedule}), "
         f"augmentation {list(config.augmentation) or 'none'}. Run: {run_dir}",
     )
+    # The code that trains is the checkout as training starts, not as it ends hours later.
+    commit = git_commit()
     model.fit(
         batches,
         validation_data=(splits.x_val, y_val),
@@ -437,7 +439,7 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
         "config": config.to_dict(),
         "hardware": hardware.describe(),
         "versions": package_versions(),
-        "git_commit": git_commit(),
+        "git_commit": commit,
         "command": " ".join(sys.argv),
         "finished": datetime.now().isoformat(timespec="seconds"),
     }

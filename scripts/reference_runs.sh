@@ -5,7 +5,7 @@
 # A run is ARCH-full-sSEED (the original's budget of images seen, or resnet's
 # one-hour budget and recipe, under `--profile full`) or one of the longer
 # schedules: vgg-long-s0 (VGG at 8x the original's budget, as its 80-epoch run),
-# vgg-cosine-flip-ls-2x-s0 (VGG's chosen recipe at 2x) and resnet-2x-s0 (resnet at
+# vgg-cosine-flip-ls-2x-s0 and -s1 (VGG's chosen recipe at 2x) and resnet-2x-s0 (resnet at
 # 2x its one-hour budget; recorded from a GPU run, KERAS_BACKEND=jax).  With no
 # arguments: the ARCH-full runs and vgg-long-s0, about 13 h on a 2-core CPU.  Each
 # run trains into runs/reference/NAME (or $REFERENCE_DIR/NAME); one that was
@@ -17,6 +17,7 @@ out=${REFERENCE_DIR:-runs/reference}
 declare -A LONGER=(
   [vgg-long-s0]="--budget-images 11520000"  # the original's 80 epochs over 144,000 images
   [vgg-cosine-flip-ls-2x-s0]="--lr-schedule cosine --lr 0.002 --augment flip --label-smoothing 0.1 --budget-images 2880000"
+  [vgg-cosine-flip-ls-2x-s1]="--lr-schedule cosine --lr 0.002 --augment flip --label-smoothing 0.1 --budget-images 2880000"
   [resnet-2x-s0]="--budget-images 2592000 --precision float32"
 )
 
@@ -25,7 +26,7 @@ for arch in arch1 arch2 vgg resnet; do
   for seed in 0 1 2; do default+=("$arch-full-s$seed"); done
 done
 default+=(vgg-long-s0)
-all=("${default[@]}" vgg-cosine-flip-ls-2x-s0 resnet-2x-s0)
+all=("${default[@]}" vgg-cosine-flip-ls-2x-s0 vgg-cosine-flip-ls-2x-s1 resnet-2x-s0)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${default[@]}")
 

@@ -167,6 +167,21 @@ def test_gpu_runs_are_marked_and_never_meet_the_cpu_targets():
     ) == ["Xeon (AVX-512 BF16), 16 cores, GPUs: NVIDIA H200 (jax backend)"]
     assert results._total_time(records) == "3.0 h on the CPU (3 runs), 1.0 min on the GPU (1 run)"
     assert results._total_time(records[:3]) == "3.0 h (3 runs)"
+    # Machines are numbered in the order of first use, and each row names its own.
+    fast["metrics"]["finished"] = "2026-11-01T00:00:00"
+    for r in records[:3]:
+        r["metrics"]["finished"] = "2026-11-02T00:00:00"
+    numbered = {name: n for n, name in enumerate(results.machines(records), start=1)}
+    assert results._machines_line(numbered) == (
+        "Machines: (1) Xeon, 16 cores, GPUs: NVIDIA H200 (jax backend); "
+        "(2) AMD EPYC, 2 cores, GPUs: none."
+    )
+    tags = [results._machine_tag(row, numbered) for row in results.summary(records).itertuples()]
+    assert tags == [" (machine 2)", " (machine 1, GPU)"]
+    only_cpu = {name: n for n, name in enumerate(results.machines(records[:3]), start=1)}
+    assert results._machines_line(only_cpu) == "Machine: AMD EPYC, 2 cores, GPUs: none."
+    row = next(results.summary(records[:3]).itertuples())
+    assert results._machine_tag(row, only_cpu) == ""
 
 
 def test_each_row_is_set_beside_the_original_run_at_its_budget():
