@@ -119,18 +119,21 @@ def test_deterministic_runs_repeat_exactly_even_across_a_kill(tmp_path):
     assert _fingerprint(tmp_path / "c") == _fingerprint(tmp_path / "a")
 
 
-def test_nan_loss_stops_the_run_and_marks_it_failed(tmp_path, monkeypatch):
-    real = training.prepare_splits
+class PoisonOutputLayer(keras.callbacks.Callback):
+    """NaN weights in the last layer after the first batch: the loss becomes NaN.
 
-    def poisoned(*args, **kwargs):
-        splits = real(*args, **kwargs)
-        splits.x_train[:] = np.nan
-        return splits
+    (NaN images would not do it everywhere: oneDNN's ReLU maps NaN to 0 on some CPUs.)
+    """
 
-    monkeypatch.setattr(training, "prepare_splits", poisoned)
+    def on_train_batch_end(self, batch, logs=None):
+        kernel = [w for w in self.model.trainable_weights if w.path.endswith("kernel")][-1]
+        kernel.assign(np.full(kernel.shape, np.nan, dtype="float32"))
+
+
+def test_nan_loss_stops_the_run_and_marks_it_failed(tmp_path):
     config = TrainConfig(arch="arch1", epochs=3, subset=500, verbose=0)
     with pytest.raises(training.TrainingError, match="NaN"):
-        training.train(config, run_dir=tmp_path / "nan")
+        training.train(config, run_dir=tmp_path / "nan", extra_callbacks=[PoisonOutputLayer()])
     status = read_json(tmp_path / "nan" / "status.json")
     assert status["state"] == "failed" and "NaN" in status["error"]
     assert not (tmp_path / "nan" / "metrics.json").exists()
