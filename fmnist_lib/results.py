@@ -238,6 +238,9 @@ def _not_chosen(searches: dict[str, dict]) -> set[str]:
     }
 
 
+GPU_RUN_STATUS = "n/a: a GPU run (the target is for the 2-core CPU)"
+
+
 def target_status(
     model: str,
     images_seen: int,
@@ -251,7 +254,7 @@ def target_status(
     The targets are for the 2-core CPU machine: a GPU run neither meets nor misses one.
     """
     if model == BEST_MODEL and gpu:
-        return "n/a: a GPU run (the target is for the 2-core CPU)"
+        return GPU_RUN_STATUS
     if model == BEST_MODEL:
         target, limit = BEST_MODEL_TARGET["accuracy"], BEST_MODEL_TARGET["max_train_seconds"]
         met = mean >= target and seconds is not None and seconds <= limit
@@ -260,7 +263,7 @@ def target_status(
     if target is None or budget is None or not same_budget(images_seen, budget):
         return ""
     if gpu:
-        return "n/a: a GPU run (the target is for the 2-core CPU)"
+        return GPU_RUN_STATUS
     if seeds < TARGET_SEEDS:
         return f"≥ {_pct(target)}: open ({seeds} of {TARGET_SEEDS} seeds)"
     return f"≥ {_pct(target)}: **{'met' if mean >= target else 'missed'}**"
