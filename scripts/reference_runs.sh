@@ -14,10 +14,11 @@ set -euo pipefail
 fmnist=${FMNIST:-.venv/bin/fmnist}
 out=${REFERENCE_DIR:-runs/reference}
 # Longer schedules: the settings besides --profile full, --arch and --seed.
+vgg_chosen_recipe="--lr-schedule cosine --lr 0.002 --augment flip --label-smoothing 0.1"  # recipe_search.sh's cosine-flip-ls
 declare -A LONGER=(
   [vgg-long-s0]="--budget-images 11520000"  # the original's 80 epochs over 144,000 images
-  [vgg-cosine-flip-ls-2x-s0]="--lr-schedule cosine --lr 0.002 --augment flip --label-smoothing 0.1 --budget-images 2880000"
-  [vgg-cosine-flip-ls-2x-s1]="--lr-schedule cosine --lr 0.002 --augment flip --label-smoothing 0.1 --budget-images 2880000"
+  [vgg-cosine-flip-ls-2x-s0]="$vgg_chosen_recipe --budget-images 2880000"
+  [vgg-cosine-flip-ls-2x-s1]="$vgg_chosen_recipe --budget-images 2880000"
   [resnet-2x-s0]="--budget-images 2592000 --precision float32"
 )
 
@@ -26,7 +27,10 @@ for arch in arch1 arch2 vgg resnet; do
   for seed in 0 1 2; do default+=("$arch-full-s$seed"); done
 done
 default+=(vgg-long-s0)
-all=("${default[@]}" vgg-cosine-flip-ls-2x-s0 vgg-cosine-flip-ls-2x-s1 resnet-2x-s0)
+all=("${default[@]}")
+for name in "${!LONGER[@]}"; do  # the longer runs beyond the default set
+  [[ " ${default[*]} " == *" $name "* ]] || all+=("$name")
+done
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${default[@]}")
 
