@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import keras
 
-# The original's ImageDataGenerator(rotation_range=10, horizontal_flip=True,
-# fill_mode="nearest"), rebuilt from layers.
-DEFAULT_AUGMENTATION = ("rotate", "flip")
-
 
 def _rotate(seed):
+    # The original rotated by up to 10 degrees and filled with the nearest pixel.
     return keras.layers.RandomRotation(10 / 360, fill_mode="nearest", seed=seed, name="rotate")
 
 

@@ -1,20 +1,24 @@
-"""The `fmnist` command: thin wrappers that build a config and call fmnist_lib.
+"""The `fmnist` command: every subcommand is registered here; each handler builds
+its inputs and calls the module that does the work.
 
 Exit status: 0 success, 1 runtime failure (clear message), 2 usage error.
+Nothing heavy is imported before a handler runs, so `fmnist --help` and
+`fmnist COMMAND --help` load neither TensorFlow nor Keras.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 from pathlib import Path
 
+from .config import PROFILES
+from .errors import ConfigError, DataError, NotebookError, RunError, TrainingError, UsageError
+from .paths import PROJECT_ROOT
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the CLI
-
-
-class UsageError(Exception):
-    """Bad arguments: exit 2."""
 
 
 def _add_train(sub):
@@ -32,7 +36,7 @@ def _add_train(sub):
     )
     p.add_argument(
         "--profile",
-        choices=["full", "smoke"],
+        choices=PROFILES,
         default=None,
         help="start from a profile: full = the original's budget of images seen "
         "(resnet: its one-hour budget and its own recipe), "
@@ -98,35 +102,16 @@ def _add_train(sub):
 
 
 def _train(args) -> int:
+    import dataclasses
+
     from .config import TrainConfig, profile_config
     from .runs import read_json
     from .training import summarize_run, train
 
     settings = {
-        key: getattr(args, key)
-        for key in (
-            "arch",
-            "epochs",
-            "budget_images",
-            "batch_size",
-            "optimizer",
-            "learning_rate",
-            "lr_schedule",
-            "warmup_epochs",
-            "label_smoothing",
-            "augmentation",
-            "val_fraction",
-            "seed",
-            "subset",
-            "precision",
-            "deterministic",
-            "tta_flip",
-            "strategy",
-            "out_dir",
-            "run_name",
-            "data_dir",
-        )
-        if getattr(args, key) is not None
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(TrainConfig)
+        if getattr(args, f.name, None) is not None
     }
     if args.quiet:
         settings["verbose"] = 0
@@ -155,20 +140,6 @@ def _train(args) -> int:
     return 0
 
 
-def _load_model(path: str):
-    import keras
-
-    path = Path(path)
-    if path.is_dir():
-        path = path / "model.keras"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such model file (expected a .keras file or run dir)")
-    try:
-        return keras.saving.load_model(path)
-    except Exception as err:
-        raise RuntimeError(f"{path}: could not load the model ({err})") from None
-
-
 def _add_evaluate(sub):
     p = sub.add_parser(
         "evaluate",
@@ -183,14 +154,11 @@ def _add_evaluate(sub):
 def _evaluate(args) -> int:
     from .data import load_fashion_mnist, to_model_input
     from .metrics import evaluate_probabilities, format_report
-    from .runs import read_json
+    from .runs import load_trained_model
     from .training import predict_probabilities
 
-    model = _load_model(args.model)
+    model, tta_flip = load_trained_model(args.model)
     _, (x_test, y_test) = load_fashion_mnist(args.data_dir)
-    # A run's model is scored as its run scored it (flip TTA when it was trained with it).
-    config_path = Path(args.model).parent / "config.json"
-    tta_flip = config_path.is_file() and bool(read_json(config_path).get("tta_flip"))
     probs = predict_probabilities(model, to_model_input(x_test), tta_flip=tta_flip)
     print(format_report(evaluate_probabilities(y_test, probs)))
     return 0
@@ -212,12 +180,13 @@ def _add_predict(sub):
 
 def _predict(args) -> int:
     from .predict import predict_files
+    from .runs import load_trained_model
 
     if not 1 <= args.top <= 10:
         raise UsageError(f"--top: {args.top} is out of range; it must be between 1 and 10")
-    model = _load_model(args.model)
+    model, tta_flip = load_trained_model(args.model)
     failed = 0
-    for result in predict_files(model, args.images, top=args.top):
+    for result in predict_files(model, args.images, top=args.top, tta_flip=tta_flip):
         if result.error:
             failed += 1
             print(f"{result.path}: ERROR {result.error}", file=sys.stderr)
@@ -321,7 +290,7 @@ def _results(args) -> int:
         return 0
     if args.runs:
         raise UsageError("results readme takes no run directories")
-    readme = results.PROJECT_ROOT / "README.md"
+    readme = PROJECT_ROOT / "README.md"
     if args.check:
         current = readme.read_text(encoding="utf-8")
         if results.render_readme(current) != current:
@@ -334,38 +303,286 @@ def _results(args) -> int:
     return 0
 
 
+def _add_run_notebooks(sub):
+    p = sub.add_parser(
+        "run-notebooks",
+        help="execute the notebook suite in order (papermill)",
+        description="Execute notebooks/ in name order with papermill (kernel python3, run "
+        "from the notebooks folder), injecting PROFILE and RUNS_DIR. Executed copies go to "
+        "--out; the sources stay untouched unless --in-place. Notebooks already executed "
+        "for the profile, with complete training runs, are skipped unless --force. A "
+        "failing notebook stops the batch (exit 1) and keeps its partial executed copy.",
+    )
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="smoke",
+        help="smoke (default): 2,000 images for 1 epoch per model, minutes in all; "
+        "full: the original's training budget, hours on a CPU",
+    )
+    p.add_argument(
+        "--only",
+        nargs="+",
+        action="extend",
+        metavar="NAME",
+        help="run only these notebooks (e.g. 00_explore 04_evaluation), in suite order",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="folder for executed copies and executed.json (default runs/notebooks/PROFILE)",
+    )
+    p.add_argument(
+        "--runs-dir",
+        metavar="DIR",
+        help="folder of training runs, injected as RUNS_DIR (default: the notebooks' ../runs)",
+    )
+    p.add_argument(
+        "--in-place",
+        action="store_true",
+        help="also write each executed notebook back over its source, cleaned for "
+        "committing (no injected-parameters cell, no papermill metadata)",
+    )
+    p.add_argument("--force", action="store_true", help="rerun notebooks even if up to date")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another notebook parameter, e.g. -p SEED=1; it must exist in the "
+        "parameters cell of every notebook run",
+    )
+    p.add_argument(
+        "--notebooks-dir", metavar="DIR", help="run the notebooks of this folder instead"
+    )
+    p.add_argument("--dry-run", action="store_true", help="say what would run and why; run nothing")
+    p.set_defaults(handler=_run_notebooks)
+
+
+def _run_notebooks(args: argparse.Namespace) -> int:
+    from .notebooks import parse_parameter, run_suite
+
+    extra = dict(parse_parameter(text) for text in args.parameters)
+    run_suite(
+        profile=args.profile,
+        only=args.only,
+        out_dir=args.out,
+        runs_dir=args.runs_dir,
+        in_place=args.in_place,
+        force=args.force,
+        parameters=extra,
+        notebooks_dir=args.notebooks_dir,
+        dry_run=args.dry_run,
+        progress=True,
+    )
+    return 0
+
+
+def _add_bench(sub):
+    from .bench import (
+        ORIGINAL_BUDGET_IMAGES,
+        ORIGINAL_TEST_ACCURACY,
+        QUICK,
+        SIDES,
+    )
+
+    p = sub.add_parser(
+        "bench",
+        help="the original's pipeline and this project's, side by side",
+        description="Train the VGG-like model with the original's pipeline (tf.keras 2, offline "
+        "augmentation into 3x the data, split after augmenting; needs tf-keras) and with this "
+        "project's (Keras 3, on-the-fly augmentation), one after the other on this machine. "
+        "Reports preprocessing time, training images/s, achieved GFLOP/s and fraction of peak, "
+        f"and the time until the test accuracy first reaches {ORIGINAL_TEST_ACCURACY:.2%} "
+        "(the original's 10-epoch VGG result), as JSON and markdown (bench.json, bench.md).",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"CI smoke run of about a minute: {QUICK['subset']:,} source images, "
+        f"{QUICK['max_epochs']} epoch, a lowered target of {QUICK['target'] * 100:g}%% on "
+        f"{QUICK['test_subset']:,} test images (time-to-accuracy not comparable)",
+    )
+    p.add_argument("--out", default="runs/bench", help="report folder (default runs/bench)")
+    p.add_argument(
+        "--sides",
+        default=",".join(SIDES),
+        help="comma-separated sides to run: original, project (default both)",
+    )
+    p.add_argument("--max-epochs", type=int, help="at most this many epochs per side")
+    p.add_argument(
+        "--max-images",
+        type=int,
+        help="at most this many training images seen per side (default "
+        f"{ORIGINAL_BUDGET_IMAGES:,}, the original's 10-epoch budget; none with "
+        "--quick)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        help="stop a side after the epoch in which its elapsed time passes this many seconds",
+    )
+    p.add_argument(
+        "--target", type=float, help=f"test accuracy to reach (default {ORIGINAL_TEST_ACCURACY})"
+    )
+    p.add_argument(
+        "--subset", type=int, help="use N of the 60,000 training images (stratified) on both sides"
+    )
+    p.add_argument("--test-subset", type=int, help="probe accuracy on N test images (default all)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(handler=_bench)
+
+
+def _bench_spec(args):
+    from .bench import BenchSpec
+
+    sides = tuple(s.strip() for s in args.sides.split(",") if s.strip())
+    overrides = {
+        key: getattr(args, key)
+        for key in ("max_epochs", "max_images", "time_limit", "target", "subset", "test_subset")
+        if getattr(args, key) is not None
+    }
+    common = {
+        "seed": args.seed,
+        "data_dir": args.data_dir,
+        "sides": sides,
+        "verbose": not args.quiet,
+    }
+    try:
+        if args.quick:
+            return BenchSpec.quick_spec(**common, **overrides)
+        return BenchSpec(**common, **overrides)
+    except TypeError as err:  # pragma: no cover - argparse guards the names
+        raise ConfigError(str(err)) from None
+
+
+def _bench_command(args) -> str:
+    from .bench import SIDES
+
+    """The command, rebuilt from the parsed options (however it was started)."""
+    parts = ["fmnist", "bench"]
+    if args.quick:
+        parts.append("--quick")
+    for key in (
+        "sides",
+        "max_epochs",
+        "max_images",
+        "time_limit",
+        "target",
+        "subset",
+        "test_subset",
+        "seed",
+        "data_dir",
+        "out",
+    ):
+        value = getattr(args, key)
+        default = {"sides": ",".join(SIDES), "seed": 0, "out": "runs/bench"}.get(key)
+        if value is not None and value != default:
+            parts += [f"--{key.replace('_', '-')}", str(value)]
+    if args.quiet:
+        parts.append("--quiet")
+    return shlex.join(parts)
+
+
+def _bench(args) -> int:
+    from .bench import INSTALL_HINT, check_spec, render_markdown, run_bench, tf_keras_available
+
+    spec = _bench_spec(args)
+    check_spec(spec)
+    if "original" in spec.sides and not tf_keras_available():
+        print(
+            f"fmnist bench: tf-keras is not installed: the original pipeline will be skipped. "
+            f"Install it with: {INSTALL_HINT}",
+            file=sys.stderr,
+        )
+    report = run_bench(spec, args.out, command=_bench_command(args))
+    print(render_markdown(report))
+    print(f"Report: {' and '.join(report['paths'])}")
+    failed = [s["pipeline"] for s in report["pipelines"].values() if s.get("status") == "failed"]
+    for side in report["pipelines"].values():
+        if side.get("status") == "failed":
+            print(
+                f"fmnist bench: the {side['pipeline']} pipeline failed: {side['reason']}\n"
+                f"{side.get('stderr_tail', '')}",
+                file=sys.stderr,
+            )
+    return 1 if failed else 0
+
+
+def _add_throughput(sub):
+    p = sub.add_parser(
+        "throughput",
+        help="training images/s with and without augmentation (or other variants), interleaved",
+        description="Train the same model on the same batches with and without the default "
+        "augmentation, in alternating rounds, and report the median steady-state training "
+        "images/s of each (JSON + markdown). --precisions compares precision policies instead.",
+    )
+    p.add_argument("--arch", default="vgg", help="model name (default vgg)")
+    p.add_argument("--steps", type=int, default=20, help="training steps per round (default 20)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds per variant (default 3)")
+    p.add_argument(
+        "--precisions",
+        nargs="+",
+        metavar="POLICY",
+        help="compare these precision policies (with the default augmentation)",
+    )
+    p.add_argument("--out", default="runs/throughput.json", help="JSON report path")
+    p.set_defaults(handler=_throughput)
+
+
+def _throughput(args) -> int:
+    from .runs import write_json
+    from .throughput import markdown, measure
+
+    if not 1 <= args.steps <= 10_000 or not 1 <= args.rounds <= 100:
+        raise UsageError("--steps must be 1..10,000 and --rounds 1..100")
+    variants = None
+    if args.precisions:
+        variants = {p: {"precision": p} for p in args.precisions}
+    report = measure(args.arch, variants, steps=args.steps, rounds=args.rounds)
+    report["command"] = (
+        f"fmnist throughput --arch {args.arch} --steps {args.steps} --rounds {args.rounds}"
+        + (f" --precisions {' '.join(args.precisions)}" if args.precisions else "")
+        + f" --out {args.out}"
+    )
+    write_json(args.out, report)
+    print(markdown(report))
+    print(f"Wrote {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fmnist", description="Fashion-MNIST CNN benchmark: train, evaluate, predict."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_train(sub)
-    _add_evaluate(sub)
-    _add_predict(sub)
-    _add_baselines(sub)
-    _add_results(sub)
-    # Subcommands whose logic lives in their own modules register themselves.
-    from . import bench, notebooks, throughput
-
-    notebooks.add_parser(sub)
-    bench.add_parser(sub)
-    throughput.add_parser(sub)
+    for add in (
+        _add_train,
+        _add_evaluate,
+        _add_predict,
+        _add_baselines,
+        _add_results,
+        _add_run_notebooks,
+        _add_bench,
+        _add_throughput,
+    ):
+        add(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .config import ConfigError
-    from .data import DataError
-    from .runs import RunError
-
     try:
         return args.handler(args)
     except (UsageError, ConfigError) as err:
         print(f"fmnist {args.command}: error: {err}", file=sys.stderr)
         return 2
-    except (DataError, RunError, OSError, RuntimeError) as err:
+    except (DataError, RunError, TrainingError, NotebookError, OSError, RuntimeError) as err:
         print(f"fmnist {args.command}: failed: {err}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

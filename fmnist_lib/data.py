@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from .errors import DataError
+
 CLASS_NAMES = (
     "T-shirt/top",
     "Trouser",
@@ -33,7 +35,6 @@ CLASS_NAMES = (
     "Ankle boot",
 )
 NUM_CLASSES = len(CLASS_NAMES)
-IMAGE_SHAPE = (28, 28)
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 MIRROR_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -83,10 +84,6 @@ FILES = {
         "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
     ),
 }
-
-
-class DataError(RuntimeError):
-    """The dataset is missing, unreadable or not the official Fashion-MNIST."""
 
 
 def keras_cache_dir() -> Path:

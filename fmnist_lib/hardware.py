@@ -1,36 +1,40 @@
-"""What this machine is: CPU model and features, accelerators, a peak FLOP/s estimate."""
+"""What this machine is and what ran on it: CPU model and features, accelerators,
+a peak FLOP/s estimate, package versions and the code's git commit.
+
+Keras is imported only where accelerators are asked for, so a notebook header
+or the command line can describe the CPU and versions without loading it.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import subprocess
 from functools import cache
 
-import keras
+from .paths import PROJECT_ROOT
 
 
 @cache
-def cpu_flags() -> frozenset[str]:
+def _cpuinfo(field: str) -> str | None:
+    """The first value of ``field`` in /proc/cpuinfo (None where there is none)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as fh:
             for line in fh:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
-
-
-@cache
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("model name"):
+                if line.split(":", 1)[0].strip() == field:
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def cpu_flags() -> frozenset[str]:
+    return frozenset((_cpuinfo("flags") or "").split())
+
+
+def cpu_model() -> str:
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 def cpu_count() -> int:
@@ -44,6 +48,8 @@ def has_bf16() -> bool:
 
 def gpu_names() -> list[str]:
     """Accelerators visible to the active Keras backend."""
+    import keras
+
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -99,16 +105,15 @@ def peak_gflops(precision: str = "float32") -> dict:
 
 def _clock_ghz() -> float:
     try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("cpu MHz"):
-                    return float(line.split(":", 1)[1]) / 1000.0
-    except (OSError, ValueError):
-        pass
-    return 2.0
+        return float(_cpuinfo("cpu MHz")) / 1000.0
+    except (TypeError, ValueError):
+        return 2.0
 
 
 def describe() -> dict:
+    """The machine as run records store it (loads Keras to ask for accelerators)."""
+    import keras
+
     return {
         "cpu": cpu_model(),
         "cores": cpu_count(),
@@ -117,3 +122,60 @@ def describe() -> dict:
         "platform": platform.platform(),
         "keras_backend": keras.backend.backend(),
     }
+
+
+# --- provenance: what ran --------------------------------------------------------
+
+
+def package_versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in ("keras", "tensorflow", "tensorflow-cpu", "jax", "numpy", "scikit-learn"):
+        with contextlib.suppress(PackageNotFoundError):
+            versions[name] = version(name)
+    return versions
+
+
+def git_commit() -> str | None:
+    """The checkout's commit (``-dirty`` with uncommitted changes to tracked files).
+
+    ``$FMNIST_GIT_COMMIT`` overrides it: a tree copied to another host (a borrowed
+    GPU machine) may carry no .git, or a stale one that would misname the code.
+    """
+    if os.environ.get("FMNIST_GIT_COMMIT"):
+        return os.environ["FMNIST_GIT_COMMIT"]
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        return sha + ("-dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def header() -> str:
+    """Versions, CPU and commit in three lines: the first output of every notebook.
+
+    It loads no Keras: the backend line comes from the environment, as Keras reads it.
+    """
+    versions = ", ".join(f"{name} {v}" for name, v in package_versions().items())
+    features = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in cpu_flags()]
+    return (
+        f"versions: {versions}\n"
+        f"machine: {cpu_model()}, {cpu_count()} cores ({', '.join(features) or 'no AVX2'}), "
+        f"Keras backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}\n"
+        f"code: git commit {git_commit() or 'unknown'}"
+    )

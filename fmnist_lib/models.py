@@ -14,9 +14,9 @@ import keras
 from keras import layers
 
 from .augment import build_augmentation
+from .data import NUM_CLASSES
 
 INPUT_SHAPE = (28, 28, 1)
-NUM_CLASSES = 10
 
 
 def _conv_relu_bn(filters):
@@ -137,14 +137,6 @@ MODELS: dict[str, Callable] = {
     "vgg": vgg,
     "resnet": resnet,
 }
-
-DESCRIPTIONS = {
-    "arch1": "Architecture 1 of the original (v1)",
-    "arch2": "Architecture 2 of the original (custom, 4x4 filters)",
-    "vgg": "Architecture 3 of the original (VGG-like)",
-    "resnet": "This project's small residual network",
-}
-
 
 def list_models() -> list[str]:
     return list(MODELS)

@@ -16,7 +16,6 @@ notebook and the cell, and the partial executed copy stays for inspection.
 
 from __future__ import annotations
 
-import argparse
 import ast
 import contextlib
 import hashlib
@@ -26,12 +25,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cli import UsageError
+from .config import PROFILES
+from .errors import NotebookError, UsageError
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from .runs import is_complete, read_json, write_json
 
 KERNEL_NAME = "python3"
 RECORD_NAME = "executed.json"
-PROFILE_CHOICES = ("full", "smoke")  # fmnist_lib.config.PROFILES; not imported (it loads Keras)
+
 # Parameters the runner sets itself; any other must be passed with -p NAME=VALUE.
 MANAGED = ("PROFILE", "RUNS_DIR")
 # The training runs, RUNS_DIR/<profile>/<arch>, each notebook of the suite
@@ -47,10 +48,6 @@ NOTEBOOK_METADATA_KEYS = ("kernelspec", "language_info")
 CELL_METADATA_KEYS = ("tags",)
 
 
-class NotebookError(RuntimeError):
-    """A notebook failed to execute, or cannot run in the state it finds."""
-
-
 @dataclass
 class Outcome:
     name: str
@@ -60,16 +57,8 @@ class Outcome:
     output: Path | None = None
 
 
-def project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
-
-
-def default_notebooks_dir() -> Path:
-    return project_root() / "notebooks"
-
-
 def default_out_dir(profile: str) -> Path:
-    return project_root() / "runs" / "notebooks" / profile
+    return PROJECT_ROOT / "runs" / "notebooks" / profile
 
 
 def list_notebooks(notebooks_dir: str | os.PathLike) -> list[str]:
@@ -311,9 +300,9 @@ def run_suite(
     Raises UsageError for bad names or parameters (before anything runs) and
     NotebookError when a notebook fails (the batch stops there).
     """
-    if profile not in PROFILE_CHOICES:
-        raise UsageError(f"profile: {profile!r} is not valid; choose one of {PROFILE_CHOICES}")
-    nb_dir = Path(notebooks_dir or default_notebooks_dir()).resolve()
+    if profile not in PROFILES:
+        raise UsageError(f"profile: {profile!r} is not valid; choose one of {PROFILES}")
+    nb_dir = Path(notebooks_dir or NOTEBOOKS_DIR).resolve()
     selected = select_notebooks(list_notebooks(nb_dir), only)
     out = Path(out_dir).resolve() if out_dir else default_out_dir(profile)
     runs_root_override = Path(runs_dir).resolve() if runs_dir else None
@@ -474,83 +463,3 @@ def _execute(name, source, out, nb_dir, entry, record) -> Outcome:
     entry.update(status="completed", seconds=seconds, finished=time.time())
     write_json(record_path, record)
     return Outcome(name, "executed", "", seconds, output)
-
-
-# --- command line -------------------------------------------------------------
-
-
-def add_parser(sub):
-    """Register `fmnist run-notebooks`."""
-    p = sub.add_parser(
-        "run-notebooks",
-        help="execute the notebook suite in order (papermill)",
-        description="Execute notebooks/ in name order with papermill (kernel python3, run "
-        "from the notebooks folder), injecting PROFILE and RUNS_DIR. Executed copies go to "
-        "--out; the sources stay untouched unless --in-place. Notebooks already executed "
-        "for the profile, with complete training runs, are skipped unless --force. A "
-        "failing notebook stops the batch (exit 1) and keeps its partial executed copy.",
-    )
-    p.add_argument(
-        "--profile",
-        choices=PROFILE_CHOICES,
-        default="smoke",
-        help="smoke (default): 2,000 images for 1 epoch per model, minutes in all; "
-        "full: the original's training budget, hours on a CPU",
-    )
-    p.add_argument(
-        "--only",
-        nargs="+",
-        action="extend",
-        metavar="NAME",
-        help="run only these notebooks (e.g. 00_explore 04_evaluation), in suite order",
-    )
-    p.add_argument(
-        "--out",
-        metavar="DIR",
-        help="folder for executed copies and executed.json (default runs/notebooks/PROFILE)",
-    )
-    p.add_argument(
-        "--runs-dir",
-        metavar="DIR",
-        help="folder of training runs, injected as RUNS_DIR (default: the notebooks' ../runs)",
-    )
-    p.add_argument(
-        "--in-place",
-        action="store_true",
-        help="also write each executed notebook back over its source, cleaned for "
-        "committing (no injected-parameters cell, no papermill metadata)",
-    )
-    p.add_argument("--force", action="store_true", help="rerun notebooks even if up to date")
-    p.add_argument(
-        "-p",
-        "--parameter",
-        dest="parameters",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="another notebook parameter, e.g. -p SEED=1; it must exist in the "
-        "parameters cell of every notebook run",
-    )
-    p.add_argument(
-        "--notebooks-dir", metavar="DIR", help="run the notebooks of this folder instead"
-    )
-    p.add_argument("--dry-run", action="store_true", help="say what would run and why; run nothing")
-    p.set_defaults(handler=_run_notebooks)
-    return p
-
-
-def _run_notebooks(args: argparse.Namespace) -> int:
-    extra = dict(parse_parameter(text) for text in args.parameters)
-    run_suite(
-        profile=args.profile,
-        only=args.only,
-        out_dir=args.out,
-        runs_dir=args.runs_dir,
-        in_place=args.in_place,
-        force=args.force,
-        parameters=extra,
-        notebooks_dir=args.notebooks_dir,
-        dry_run=args.dry_run,
-        progress=True,
-    )
-    return 0

@@ -24,8 +24,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from .config import PROJECT_ROOT
 from .data import CLASS_NAMES
+from .paths import FIGURES_DIR
 from .runs import atomic_write_bytes
 
 DPI = 120
@@ -37,7 +37,7 @@ _IMAGE_CMAP = "binary"  # dark garments on white paper, as handson-ml3 draws MNI
 def figures_dir() -> Path:
     """``$FMNIST_FIGURES_DIR`` when set, else ``figures/`` under the repository root."""
     override = os.environ.get(FIGURES_ENV)
-    return Path(override) if override else PROJECT_ROOT / "figures"
+    return Path(override) if override else FIGURES_DIR
 
 
 def save_fig(fig: Figure, name: str) -> Path:

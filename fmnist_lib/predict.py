@@ -73,8 +73,14 @@ class Prediction:
     error: str | None = None
 
 
-def predict_files(model, paths, top: int = 3) -> list[Prediction]:
-    """Top-k classes per file; a bad file gets an error and the others go on."""
+def predict_files(model, paths, top: int = 3, tta_flip: bool = False) -> list[Prediction]:
+    """Top-k classes per file; a bad file gets an error and the others go on.
+
+    ``tta_flip`` averages each image with its mirror, as the run that trained
+    the model scored its test set.
+    """
+    from .training import predict_probabilities
+
     results, batch, where = [], [], []
     for path in paths:
         try:
@@ -84,7 +90,7 @@ def predict_files(model, paths, top: int = 3) -> list[Prediction]:
         except ImageError as err:
             results.append(Prediction(str(path), error=str(err)))
     if batch:
-        probs = model.predict(np.stack(batch)[..., None], verbose=0)
+        probs = predict_probabilities(model, np.stack(batch)[..., None], tta_flip=tta_flip)
         for index, row in zip(where, probs, strict=True):
             best = np.argsort(row)[::-1][:top]
             results[index].top = [(CLASS_NAMES[i], float(row[i])) for i in best]

@@ -14,10 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import BEST_MODEL, ORIGINAL_BUDGET, PROJECT_ROOT
+from .config import ORIGINAL_BUDGET, OWN_MODEL
 from .data import CLASS_NAMES
+from .paths import PROJECT_ROOT, RESULTS_DIR
 from .reference import (
-    BEST_MODEL_TARGET,
+    OWN_MODEL_TARGET,
     PUBLISHED_SVC_RBF_C10,
     TARGET_SEEDS,
     TARGETS,
@@ -26,7 +27,6 @@ from .reference import (
 )
 from .runs import atomic_write_bytes, load_run, read_json, write_json, write_npz
 
-RESULTS_DIR = PROJECT_ROOT / "results"
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
@@ -253,10 +253,10 @@ def target_status(
 
     The targets are for the 2-core CPU machine: a GPU run neither meets nor misses one.
     """
-    if model == BEST_MODEL and gpu:
+    if model == OWN_MODEL and gpu:
         return GPU_RUN_STATUS
-    if model == BEST_MODEL:
-        target, limit = BEST_MODEL_TARGET["accuracy"], BEST_MODEL_TARGET["max_train_seconds"]
+    if model == OWN_MODEL:
+        target, limit = OWN_MODEL_TARGET["accuracy"], OWN_MODEL_TARGET["max_train_seconds"]
         met = mean >= target and seconds is not None and seconds <= limit
         return f"≥ {_pct(target)} in ≤ {limit / 3600:g} h: **{'met' if met else 'missed'}**"
     target, budget = TARGETS.get(model), ORIGINAL_BUDGET.get(model)
@@ -329,12 +329,12 @@ def markdown(results_dir=RESULTS_DIR) -> str:
         "original: test accuracy |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
-    if any(r["metrics"]["arch"] == BEST_MODEL for r in records):
+    if any(r["metrics"]["arch"] == OWN_MODEL for r in records):
         lines[2] += (
-            f" {BEST_MODEL} is this project's own model (not in the original), trained with a "
+            f" {OWN_MODEL} is this project's own model (not in the original), trained with a "
             "recipe and budget fixed in advance; its target is "
-            f"≥ {_pct(BEST_MODEL_TARGET['accuracy'])} test accuracy within "
-            f"{BEST_MODEL_TARGET['max_train_seconds'] / 3600:g} h of training on the 2-core CPU."
+            f"≥ {_pct(OWN_MODEL_TARGET['accuracy'])} test accuracy within "
+            f"{OWN_MODEL_TARGET['max_train_seconds'] / 3600:g} h of training on the 2-core CPU."
         )
     table = summary(records)
     searches = recipe_searches(results_dir)

@@ -18,13 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import RunError
+
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
 # Never written: read_status reports it for a "running" run whose process is gone.
 INTERRUPTED = "interrupted"
-
-
-class RunError(RuntimeError):
-    """A run directory is missing, incomplete or failed."""
 
 
 def _default(obj):
@@ -149,3 +147,28 @@ def load_run(run_dir: str | os.PathLike) -> dict:
         "history": read_json(run_dir / "history.json"),
         "metrics": read_json(run_dir / "metrics.json"),
     }
+
+
+def load_trained_model(path: str | os.PathLike):
+    """(model, tta_flip) from a run directory or a ``.keras`` file.
+
+    A run's model is scored as its run scored it: with flip test-time
+    augmentation when the run's config.json asks for it (a bare .keras file
+    beside no config.json has none).
+    """
+    import keras
+
+    path = Path(path)
+    run_dir = path if path.is_dir() else path.parent
+    model_file = path / "model.keras" if path.is_dir() else path
+    if not model_file.is_file():
+        raise FileNotFoundError(
+            f"{model_file}: no such model file (expected a .keras file or a run directory)"
+        )
+    try:
+        model = keras.saving.load_model(model_file)
+    except Exception as err:
+        raise RunError(f"{model_file}: could not load the model ({err})") from None
+    config_path = run_dir / "config.json"
+    tta_flip = config_path.is_file() and bool(read_json(config_path).get("tta_flip"))
+    return model, tta_flip

@@ -15,15 +15,16 @@ from datetime import datetime
 import keras
 
 from . import hardware
-from .augment import DEFAULT_AUGMENTATION
+from .batches import training_batches
 from .config import TrainConfig
-from .data import prepare_splits
-from .runs import write_json
-from .training import compile_model, package_versions, training_batches
+from .data import NUM_CLASSES, prepare_splits
+from .hardware import package_versions
+from .reference import ORIGINAL_AUGMENTATION
+from .training import compile_model
 
 DEFAULT_VARIANTS = {
     "no augmentation": {"augmentation": ()},
-    "default augmentation (rotate, flip)": {"augmentation": DEFAULT_AUGMENTATION},
+    "default augmentation (rotate, flip)": {"augmentation": ORIGINAL_AUGMENTATION},
 }
 
 
@@ -41,7 +42,7 @@ def measure(
     variants = variants or DEFAULT_VARIANTS
     keras.utils.set_random_seed(seed)
     splits = prepare_splits(0.1, seed, subset)
-    y_train = keras.utils.to_categorical(splits.y_train, 10)
+    y_train = keras.utils.to_categorical(splits.y_train, NUM_CLASSES)
     per_epoch = -(-len(y_train) // batch_size)
     epochs_needed = -(-(steps * (rounds + 1)) // per_epoch) + 1
     setups = {}
@@ -99,44 +100,3 @@ def markdown(report: dict) -> str:
             f"{row['relative_to_first']:.1%} |"
         )
     return "\n".join(lines) + "\n"
-
-
-def add_parser(sub):
-    p = sub.add_parser(
-        "throughput",
-        help="training images/s with and without augmentation (or other variants), interleaved",
-        description="Train the same model on the same batches with and without the default "
-        "augmentation, in alternating rounds, and report the median steady-state training "
-        "images/s of each (JSON + markdown). --precisions compares precision policies instead.",
-    )
-    p.add_argument("--arch", default="vgg", help="model name (default vgg)")
-    p.add_argument("--steps", type=int, default=20, help="training steps per round (default 20)")
-    p.add_argument("--rounds", type=int, default=3, help="rounds per variant (default 3)")
-    p.add_argument(
-        "--precisions",
-        nargs="+",
-        metavar="POLICY",
-        help="compare these precision policies (with the default augmentation)",
-    )
-    p.add_argument("--out", default="runs/throughput.json", help="JSON report path")
-    p.set_defaults(handler=_throughput)
-
-
-def _throughput(args) -> int:
-    from .cli import UsageError
-
-    if not 1 <= args.steps <= 10_000 or not 1 <= args.rounds <= 100:
-        raise UsageError("--steps must be 1..10,000 and --rounds 1..100")
-    variants = None
-    if args.precisions:
-        variants = {p: {"precision": p} for p in args.precisions}
-    report = measure(args.arch, variants, steps=args.steps, rounds=args.rounds)
-    report["command"] = (
-        f"fmnist throughput --arch {args.arch} --steps {args.steps} --rounds {args.rounds}"
-        + (f" --precisions {' '.join(args.precisions)}" if args.precisions else "")
-        + f" --out {args.out}"
-    )
-    write_json(args.out, report)
-    print(markdown(report))
-    print(f"Wrote {args.out}")
-    return 0

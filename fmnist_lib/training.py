@@ -3,6 +3,10 @@
 Training sees only the training split; the checkpoint is chosen on validation
 loss; the test set is used once, after training, to evaluate that checkpoint.
 A run killed at any moment resumes from its last completed epoch.
+
+The steps are separate functions: ``prepare`` (data, batches, compiled model),
+``fit`` (the one call of ``model.fit``, which the benchmark uses too),
+``evaluate`` (the best checkpoint on the test set) and ``record`` (metrics.json).
 """
 
 from __future__ import annotations
@@ -11,11 +15,10 @@ import contextlib
 import json
 import math
 import os
-import platform
 import shutil
-import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -23,15 +26,16 @@ import keras
 import numpy as np
 
 from . import hardware
-from .config import PROJECT_ROOT, TrainConfig
-from .data import prepare_splits
+from .batches import ShuffledBatches, training_batches
+from .config import TrainConfig
+from .data import NUM_CLASSES, DataSplits, prepare_splits
+from .errors import RunError, TrainingError
 from .metrics import evaluate_probabilities
 from .models import build_model, count_params
 from .runs import (
     COMPLETED,
     FAILED,
     RUNNING,
-    RunError,
     atomic_save_model,
     read_json,
     read_status,
@@ -43,63 +47,6 @@ from .runs import (
 
 BACKUP_DIR = "backup"
 BEST_WEIGHTS = "best.weights.h5"
-
-
-class TrainingError(RuntimeError):
-    """Training ran but produced no usable model (NaN loss, interrupted...)."""
-
-
-def epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
-    """The training order of one epoch, a function of (seed, epoch) only.
-
-    Keying the order on the epoch number (not on how many epochs this process
-    has run) makes a resumed run see the same batches as an uninterrupted one.
-    """
-    return np.random.default_rng([seed, epoch]).permutation(n)
-
-
-class ShuffledBatches(keras.utils.PyDataset):
-    """Backend-neutral training batches (used where tf.data is not available)."""
-
-    def __init__(self, x, y, batch_size, seed):
-        super().__init__()
-        self.x, self.y, self.batch_size, self.seed = x, y, batch_size, seed
-        self.set_epoch(0)
-
-    def set_epoch(self, epoch: int) -> None:
-        self.order = epoch_order(self.seed, epoch, len(self.x))
-
-    def __len__(self):
-        return math.ceil(len(self.x) / self.batch_size)
-
-    def __getitem__(self, index):
-        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-        return self.x[rows], self.y[rows]
-
-
-def training_batches(x, y, batch_size: int, seed: int, first_epoch: int, epochs: int):
-    """Shuffled training batches for epochs [first_epoch, epochs) and steps per epoch.
-
-    On TensorFlow a tf.data pipeline gathers each batch in C++ (a Python
-    generator halved the throughput here); elsewhere a PyDataset does the same.
-    """
-    steps = math.ceil(len(x) / batch_size)
-    if keras.backend.backend() != "tensorflow":
-        return ShuffledBatches(x, y, batch_size, seed), steps
-    import tensorflow as tf
-
-    # A run killed after its last epoch resumes with nothing left to train; fit
-    # still wants a dataset, so keep at least the last epoch's order.
-    first_epoch = min(first_epoch, epochs - 1)
-    orders = np.stack([epoch_order(seed, e, len(x)) for e in range(first_epoch, epochs)])
-    images, labels = tf.constant(x), tf.constant(y)
-    batches = (
-        tf.data.Dataset.from_tensor_slices(orders)
-        .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-        .map(lambda rows: (tf.gather(images, rows), tf.gather(labels, rows)))
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    return batches, steps
 
 
 class EpochState(keras.callbacks.Callback):
@@ -153,8 +100,8 @@ class HistoryWriter(keras.callbacks.Callback):
 
 
 def make_optimizer(config: TrainConfig, steps_per_epoch: int):
-    lr = config.lr
-    total_steps = steps_per_epoch * config.resolved_epochs
+    lr = config.learning_rate
+    total_steps = steps_per_epoch * config.epochs
     warmup = int(config.warmup_epochs * steps_per_epoch)
     if config.lr_schedule == "cosine":
         schedule = keras.optimizers.schedules.CosineDecay(
@@ -236,45 +183,6 @@ def _strategy_scope(name: str):
     return strategy.scope(), strategy.num_replicas_in_sync
 
 
-def package_versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
-    versions = {"python": platform.python_version()}
-    for name in ("keras", "tensorflow", "tensorflow-cpu", "jax", "numpy", "scikit-learn"):
-        with contextlib.suppress(PackageNotFoundError):
-            versions[name] = version(name)
-    return versions
-
-
-def git_commit() -> str | None:
-    """The checkout's commit (``-dirty`` with uncommitted changes to tracked files).
-
-    ``$FMNIST_GIT_COMMIT`` overrides it: a tree copied to another host (a borrowed
-    GPU machine) may carry no .git, or a stale one that would misname the code.
-    """
-    if os.environ.get("FMNIST_GIT_COMMIT"):
-        return os.environ["FMNIST_GIT_COMMIT"]
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout.strip()
-        return sha + ("-dirty" if dirty else "")
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def default_run_dir(config: TrainConfig) -> Path:
     name = config.run_name or f"{config.arch}-s{config.seed}-{datetime.now():%Y%m%d-%H%M%S}"
     return Path(config.out_dir) / name
@@ -302,73 +210,123 @@ def train(
     ``extra_callbacks`` run after the built-in ones (they see validation data only).
     """
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
-    config_path = run_dir / "config.json"
-    resumed_from = None
-    if config_path.exists():
-        if not resume:
-            raise RunError(
-                f"{run_dir} already holds a run; resume it with `fmnist train --resume "
-                f"{run_dir}` or choose another --run-name"
-            )
-        saved = read_json(config_path)
-        if _comparable(saved) != _comparable(config.to_dict()):
-            changed = sorted(
-                k for k in _comparable(saved) if saved.get(k) != config.to_dict().get(k)
-            )
-            raise RunError(f"{run_dir}: cannot resume with different settings {changed}")
-        status = read_status(run_dir)
-        if status.get("state") == COMPLETED:
-            _log(config, f"{run_dir}: already completed; nothing to do")
-            return run_dir
-        if trainer_alive(status):
-            # Two trainers on one directory would overwrite each other's backup and history.
-            raise RunError(
-                f"{run_dir} is being trained by process {status['pid']} (status updated "
-                f"{status.get('updated')}); wait for it to finish or stop it, then resume"
-            )
-        backup_meta = run_dir / BACKUP_DIR / "training_metadata.json"
-        resumed_from = read_json(backup_meta)["epoch"] if backup_meta.exists() else 0
-        _log(config, f"Resuming {run_dir} after epoch {resumed_from} of {config.resolved_epochs}")
+    resumed_from = _resume_point(config, run_dir, resume)
+    if resumed_from == COMPLETED:
+        _log(config, f"{run_dir}: already completed; nothing to do")
+        return run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(config_path, config.to_dict())
+    write_json(run_dir / "config.json", config.to_dict())
     set_status(run_dir, RUNNING, pid=os.getpid(), resumed_from_epoch=resumed_from)
     try:
-        metrics = _train_and_evaluate(config, run_dir, resumed_from, list(extra_callbacks))
+        # The code that trains is the checkout as training starts, not as it ends.
+        commit = hardware.git_commit()
+        prepared = prepare(config, resumed_from or 0)
+        _log(config, _plan(config, prepared, run_dir))
+        callbacks = run_callbacks(config, run_dir, resumed_from) + list(extra_callbacks)
+        fit(prepared, config.epochs, config.seed, callbacks, config.verbose)
+        history = check_history(run_dir / "history.json", config.epochs)
+        probs, test = evaluate(prepared, run_dir, config.tta_flip)
+        metrics = record(config, run_dir, prepared, history, test, resumed_from, commit)
     except BaseException as err:
         reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{err}"
         set_status(run_dir, FAILED, error=f"{type(err).__name__}: {reason}")
         raise
     set_status(run_dir, COMPLETED, test_accuracy=metrics["test"]["accuracy"])
+    _log(config, f"Test accuracy {test['accuracy']:.4f} (best epoch {metrics['best_epoch']})")
     return run_dir
 
 
-def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_callbacks) -> dict:
+def _resume_point(config: TrainConfig, run_dir: Path, resume: bool):
+    """None for a new run, the last completed epoch for a resumed one, or COMPLETED."""
+    config_path = run_dir / "config.json"
+    if not config_path.exists():
+        return None
+    if not resume:
+        raise RunError(
+            f"{run_dir} already holds a run; resume it with `fmnist train --resume "
+            f"{run_dir}` or choose another --run-name"
+        )
+    saved = _comparable(read_json(config_path))
+    wanted = _comparable(config.to_dict())
+    if saved != wanted:
+        changed = sorted(k for k in saved.keys() | wanted.keys() if saved.get(k) != wanted.get(k))
+        raise RunError(f"{run_dir}: cannot resume with different settings {changed}")
+    status = read_status(run_dir)
+    if status.get("state") == COMPLETED:
+        return COMPLETED
+    if trainer_alive(status):
+        # Two trainers on one directory would overwrite each other's backup and history.
+        raise RunError(
+            f"{run_dir} is being trained by process {status['pid']} (status updated "
+            f"{status.get('updated')}); wait for it to finish or stop it, then resume"
+        )
+    backup_meta = run_dir / BACKUP_DIR / "training_metadata.json"
+    resumed_from = read_json(backup_meta)["epoch"] if backup_meta.exists() else 0
+    _log(config, f"Resuming {run_dir} after epoch {resumed_from} of {config.epochs}")
+    return resumed_from
+
+
+@dataclass
+class Prepared:
+    """What training needs, built from a config: the data, its batches, the model."""
+
+    splits: DataSplits
+    validation: tuple
+    batches: object
+    steps_per_epoch: int
+    model: keras.Model
+    precision: str
+    replicas: int
+
+
+def prepare(config: TrainConfig, first_epoch: int = 0) -> Prepared:
+    """Seed everything, split the data, build the batches and compile the model."""
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
     splits = prepare_splits(config.val_fraction, config.seed, config.subset, config.data_dir)
-    n_train = len(splits.y_train)
-    y_train = keras.utils.to_categorical(splits.y_train, 10)
-    y_val = keras.utils.to_categorical(splits.y_val, 10)
-    epochs = config.resolved_epochs
+    y_train = keras.utils.to_categorical(splits.y_train, NUM_CLASSES)
+    y_val = keras.utils.to_categorical(splits.y_val, NUM_CLASSES)
     batches, steps_per_epoch = training_batches(
-        splits.x_train, y_train, config.batch_size, config.seed, resumed_from or 0, epochs
+        splits.x_train, y_train, config.batch_size, config.seed, first_epoch, config.epochs
     )
-
     scope, replicas = _strategy_scope(config.strategy)
     with scope:
         model, precision = compile_model(config, steps_per_epoch)
+    return Prepared(
+        splits, (splits.x_val, y_val), batches, steps_per_epoch, model, precision, replicas
+    )
 
+
+def fit(prepared: Prepared, epochs: int, seed: int, callbacks=(), verbose: int = 0) -> None:
+    """The training loop: ``model.fit`` over the (seed, epoch)-ordered batches.
+
+    Every epoch reseeds the random layers and validates on the validation split;
+    ``callbacks`` add checkpoints, logs or a benchmark's clock.
+    """
+    prepared.model.fit(
+        prepared.batches,
+        validation_data=prepared.validation,
+        validation_batch_size=1000,
+        epochs=epochs,
+        steps_per_epoch=prepared.steps_per_epoch,
+        shuffle=False,  # the batches are already in their (seed, epoch) order
+        callbacks=[EpochState(prepared.batches, seed), *callbacks],
+        verbose={0: 0, 1: "auto", 2: 2}[verbose],
+    )
+
+
+def run_callbacks(config: TrainConfig, run_dir: Path, resumed_from) -> list:
+    """A run directory's callbacks: backup for resuming, NaN stop, best checkpoint, logs."""
     history_path = run_dir / "history.json"
     prior = read_json(history_path) if (resumed_from and history_path.exists()) else []
     best_so_far = min((r["val_loss"] for r in prior if r["epoch"] <= resumed_from), default=None)
-    callbacks = [
+    return [
         keras.callbacks.BackupAndRestore(
             str(run_dir / BACKUP_DIR), double_checkpoint=True, delete_checkpoint=False
         ),
-        EpochState(batches, config.seed),
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.ModelCheckpoint(
             str(run_dir / BEST_WEIGHTS),
@@ -378,75 +336,76 @@ def _train_and_evaluate(config: TrainConfig, run_dir: Path, resumed_from, extra_
             save_weights_only=True,
             initial_value_threshold=best_so_far,
         ),
-        HistoryWriter(history_path, n_train),
+        HistoryWriter(history_path, config.n_train),
         *tensorboard_callback(run_dir, config),
-        *extra_callbacks,
     ]
-    _log(
-        config,
-        f"Training {config.arch} on {n_train:,} images ({len(splits.y_val):,} validation) "
-        f"for {epochs} epochs = {epochs * n_train:,} images seen; precision {precision}, "
-        f"batch {config.batch_size}, {config.optimizer} lr={config.lr:g} ({config.lr_schedule}), "
-        f"augmentation {list(config.augmentation) or 'none'}. Run: {run_dir}",
-    )
-    # The code that trains is the checkout as training starts, not as it ends hours later.
-    commit = git_commit()
-    model.fit(
-        batches,
-        validation_data=(splits.x_val, y_val),
-        validation_batch_size=1000,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        shuffle=False,  # the batches are already in their (seed, epoch) order
-        callbacks=callbacks,
-        verbose={0: 0, 1: "auto", 2: 2}[config.verbose],
-    )
+
+
+def check_history(history_path: Path, epochs: int) -> list[dict]:
+    """The finished run's history; TrainingError if a loss went NaN or epochs are missing."""
     history = read_json(history_path)
     bad = [r["epoch"] for r in history if not all(map(math.isfinite, (r["loss"], r["val_loss"])))]
     if bad or len(history) < epochs:
         where = f"at epoch {bad[0]}" if bad else f"after {len(history)} of {epochs} epochs"
         raise TrainingError(f"loss became NaN {where}; training stopped (TerminateOnNaN)")
+    return history
 
-    # The checkpoint with the lowest validation loss is the model we report.
+
+def evaluate(prepared: Prepared, run_dir: Path, tta_flip: bool) -> tuple[np.ndarray, dict]:
+    """The checkpoint with the lowest validation loss, scored once on the test set."""
+    model = prepared.model
     model.load_weights(run_dir / BEST_WEIGHTS)
-    best_epoch = min(history, key=lambda r: r["val_loss"])["epoch"]
-    probs = predict_probabilities(model, splits.x_test, tta_flip=config.tta_flip)
-    test = evaluate_probabilities(splits.y_test, probs)
-    write_npz(
-        run_dir / "test_predictions.npz", probs=probs.astype(np.float16), y_true=splits.y_test
-    )
+    probs = predict_probabilities(model, prepared.splits.x_test, tta_flip=tta_flip)
+    y_test = prepared.splits.y_test
+    write_npz(run_dir / "test_predictions.npz", probs=probs.astype(np.float16), y_true=y_test)
     atomic_save_model(model, run_dir / "model.keras")
+    return probs, evaluate_probabilities(y_test, probs)
+
+
+def record(config, run_dir, prepared, history, test, resumed_from, commit) -> dict:
+    """Write metrics.json (results, budget, speed and provenance); drop the backup."""
+    best = min(history, key=lambda r: r["val_loss"])
     train_seconds = sum(r["train_seconds"] for r in history)
     metrics = {
         "arch": config.arch,
         "test": test,
-        "best_epoch": best_epoch,
-        "best_val_loss": min(r["val_loss"] for r in history),
-        "best_val_accuracy": next(r["val_accuracy"] for r in history if r["epoch"] == best_epoch),
-        "epochs": epochs,
-        "n_train": n_train,
-        "n_val": int(len(splits.y_val)),
-        "images_seen": epochs * n_train,
-        "params": count_params(model),
+        "best_epoch": best["epoch"],
+        "best_val_loss": best["val_loss"],
+        "best_val_accuracy": best["val_accuracy"],
+        "epochs": config.epochs,
+        "n_train": config.n_train,
+        "n_val": int(len(prepared.splits.y_val)),
+        "images_seen": config.images_seen,
+        "params": count_params(prepared.model),
         "train_seconds": train_seconds,
         "wall_seconds": sum(r["seconds"] for r in history),
-        "images_per_second": epochs * n_train / train_seconds,
-        "precision": precision,
+        "images_per_second": config.images_seen / train_seconds,
+        "precision": prepared.precision,
         "test_time_augmentation": "flip" if config.tta_flip else None,
-        "replicas": replicas,
+        "replicas": prepared.replicas,
         "seed": config.seed,
         "resumed_from_epoch": resumed_from,
         "config": config.to_dict(),
         "hardware": hardware.describe(),
-        "versions": package_versions(),
+        "versions": hardware.package_versions(),
         "git_commit": commit,
         "command": " ".join(sys.argv),
         "finished": datetime.now().isoformat(timespec="seconds"),
     }
     write_json(run_dir / "metrics.json", metrics)
     shutil.rmtree(run_dir / BACKUP_DIR, ignore_errors=True)
-    _log(config, f"Test accuracy {test['accuracy']:.4f} (best epoch {best_epoch} by val_loss)")
     return metrics
+
+
+def _plan(config: TrainConfig, prepared: Prepared, run_dir: Path) -> str:
+    return (
+        f"Training {config.arch} on {config.n_train:,} images "
+        f"({len(prepared.splits.y_val):,} validation) for {config.epochs} epochs = "
+        f"{config.images_seen:,} images seen; precision {prepared.precision}, batch "
+        f"{config.batch_size}, {config.optimizer} lr={config.learning_rate:g} "
+        f"({config.lr_schedule}), augmentation {list(config.augmentation) or 'none'}. "
+        f"Run: {run_dir}"
+    )
 
 
 def summarize_run(run_dir) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fmnist_lib.config import (
-    BEST_MODEL_BUDGET,
+    OWN_MODEL_BUDGET,
     ORIGINAL_BUDGET,
     ConfigError,
     TrainConfig,
@@ -16,9 +16,9 @@ from fmnist_lib.config import (
 def test_defaults_follow_the_original():
     config = TrainConfig()
     assert config.arch == "vgg" and config.batch_size == 250 and config.optimizer == "adam"
-    assert config.lr == 1e-3 and config.augmentation == ("rotate", "flip")
-    assert config.resolved_epochs == 10
-    assert TrainConfig(optimizer="rmsprop").lr == 5e-4
+    assert config.learning_rate == 1e-3 and config.augmentation == ("rotate", "flip")
+    assert config.epochs == 10
+    assert TrainConfig(optimizer="rmsprop").learning_rate == 5e-4
 
 
 @pytest.mark.parametrize(
@@ -70,23 +70,34 @@ def test_round_trip_and_replace():
 def test_budget_sets_epochs_from_the_training_split():
     config = profile_config("vgg", "full")
     assert config.budget_images == ORIGINAL_BUDGET["vgg"] == 1_440_000
-    assert config.n_train == 54_000 and config.resolved_epochs == 27
+    assert config.n_train == 54_000 and config.epochs == 27
     assert config.images_seen >= 1_440_000
     arch1 = profile_config("arch1", "full")
-    assert arch1.augmentation == () and arch1.resolved_epochs == 9
+    assert arch1.augmentation == () and arch1.epochs == 9
     smoke = profile_config("arch2", "smoke")
-    assert smoke.resolved_epochs == 1 and smoke.subset == 2000
-    assert profile_config("vgg", "full", epochs=2).resolved_epochs == 2
+    assert smoke.epochs == 1 and smoke.subset == 2000
+    assert profile_config("vgg", "full", epochs=2).epochs == 2
     with pytest.raises(ConfigError, match="profile: 'fast' is not valid"):
         profile_config("vgg", "fast")
 
 
 def test_own_model_profile_is_its_one_hour_budget_with_its_fixed_recipe():
     config = profile_config("resnet", "full")
-    assert config.budget_images == BEST_MODEL_BUDGET and config.resolved_epochs == 24
+    assert config.budget_images == OWN_MODEL_BUDGET and config.epochs == 24
     assert config.lr_schedule == "cosine" and config.warmup_epochs == 1.0
     assert config.label_smoothing == 0.1 and config.tta_flip is True
     assert config.augmentation == ("flip", "translate", "erase")
     # the original's models keep the original's recipe
     assert profile_config("vgg", "full").tta_flip is False
     assert profile_config("resnet", "full", tta_flip=False).tta_flip is False
+
+
+def test_epochs_and_learning_rate_are_resolved_once():
+    config = profile_config("vgg", "full")
+    saved = config.to_dict()
+    assert saved["epochs"] == 27 and saved["learning_rate"] == 1e-3
+    assert TrainConfig.from_dict(saved) == config  # a saved run reads back as it ran
+    # a budget's epochs follow the training split when it changes
+    assert config.replace(subset=2000).epochs == 800
+    with pytest.raises(ConfigError, match=r"epochs \(5\) and budget_images"):
+        config.replace(epochs=5)

@@ -25,8 +25,9 @@ import pytest
 
 from fmnist_lib import notebooks as runner
 from fmnist_lib import results
-from fmnist_lib.cli import UsageError, main
-from fmnist_lib.config import PROJECT_ROOT
+from fmnist_lib.cli import main
+from fmnist_lib.errors import UsageError
+from fmnist_lib.paths import PROJECT_ROOT
 from fmnist_lib.runs import set_status
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
@@ -101,12 +102,6 @@ def run_cli(capsys, *args) -> tuple[int, str, str]:
 
 def test_suite_is_the_five_notebooks_in_order():
     assert runner.list_notebooks(NOTEBOOKS_DIR) == SUITE
-
-
-def test_runner_profiles_are_the_config_profiles():
-    from fmnist_lib.config import PROFILES
-
-    assert tuple(runner.PROFILE_CHOICES) == tuple(PROFILES)
 
 
 @pytest.mark.parametrize("name", SUITE)

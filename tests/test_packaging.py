@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from fmnist_lib.config import PROJECT_ROOT
+from fmnist_lib.paths import PROJECT_ROOT
 
 
 def _name(requirement: str) -> str:

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fmnist_lib import results
-from fmnist_lib.config import PROJECT_ROOT
+from fmnist_lib.paths import PROJECT_ROOT
 from fmnist_lib.reference import original_run
 from fmnist_lib.runs import RunError, read_json, set_status, write_json
 

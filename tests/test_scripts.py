@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 
-from fmnist_lib.config import BEST_MODEL_BUDGET, PROJECT_ROOT, profile_config
+from fmnist_lib.config import OWN_MODEL_BUDGET, profile_config
+from fmnist_lib.paths import PROJECT_ROOT
 from fmnist_lib.reference import ORIGINAL_VGG_80_EPOCHS, original_run
 from fmnist_lib.runs import read_json, write_json
 
@@ -43,7 +44,7 @@ def test_reference_runs_train_each_run_at_its_budget(tmp_path):
     budget = int(long_run[long_run.index("--budget-images") + 1])
     assert budget == ORIGINAL_VGG_80_EPOCHS["images_seen"]
     config = profile_config("vgg", "full", budget_images=budget)
-    assert original_run("vgg", config.resolved_epochs * config.n_train) == ORIGINAL_VGG_80_EPOCHS
+    assert original_run("vgg", config.epochs * config.n_train) == ORIGINAL_VGG_80_EPOCHS
     assert lines[2] == f"train --resume {tmp_path}/arch1-full-s0 --quiet"
     assert lines[3:] == [
         f"results add {tmp_path}/resnet-full-s2",
@@ -61,7 +62,7 @@ def test_reference_runs_at_longer_schedules(tmp_path):
     assert vgg[vgg.index("--arch") + 1] == "vgg" and vgg[vgg.index("--seed") + 1] == "0"
     assert vgg[vgg.index("--budget-images") + 1] == "2880000"
     assert vgg[vgg.index("--augment") + 1] == "flip" and "--label-smoothing" in vgg
-    assert resnet[resnet.index("--budget-images") + 1] == str(2 * BEST_MODEL_BUDGET)
+    assert resnet[resnet.index("--budget-images") + 1] == str(2 * OWN_MODEL_BUDGET)
     # without names, the longer runs beyond vgg-long-s0 are not part of the default set
     everything = _dry_run(tmp_path).stdout
     assert "vgg-long-s0" in everything and "resnet-2x-s0" not in everything
