@@ -1,6 +1,6 @@
 """The original project's VGG pipeline as it ran, on tf.keras 2, for `fmnist bench`.
 
-Written here from the facts recorded in seed-facts.md (the original's code is
+Written here from the facts recorded in docs/original.md (the original's code is
 not copied): pixels scaled to [0, 1] in float32; offline augmentation with
 ``ImageDataGenerator(rotation_range=10, horizontal_flip=True, fill_mode='nearest')``
 applied image by image in a Python loop, each training image followed by two
