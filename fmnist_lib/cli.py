@@ -42,6 +42,11 @@ def _add_train(sub):
         "(resnet: its one-hour budget and its own recipe), "
         "smoke = 2,000 images for 1 epoch; other options override it",
     )
+    p.add_argument(
+        "--recipe",
+        help="a named training recipe (fmnist_lib/recipes.py: cosine, cosine-flip, "
+        "cosine-flip-ls, cosine-rotflip, cosine-modern); the options below override it",
+    )
     p.add_argument("--epochs", type=int, help="epochs (default 10, or from --budget-images)")
     p.add_argument(
         "--budget-images",
@@ -113,13 +118,17 @@ def _train(args) -> int:
         for f in dataclasses.fields(TrainConfig)
         if getattr(args, f.name, None) is not None
     }
+    if args.recipe:
+        from .recipes import recipe_settings
+
+        settings = {**recipe_settings(args.recipe), **settings}
     if args.quiet:
         settings["verbose"] = 0
     if args.resume:
         run_dir = Path(args.resume)
         if not (run_dir / "config.json").exists():
             raise UsageError(f"--resume {run_dir}: no run there (config.json missing)")
-        if set(settings) - {"verbose"}:
+        if args.recipe or set(settings) - {"verbose"}:
             raise UsageError("--resume takes no other training options: the run keeps its own")
         saved = read_json(run_dir / "config.json")
         config = TrainConfig.from_dict({**saved, "verbose": settings.get("verbose", 1)})
@@ -266,7 +275,7 @@ def _add_results(sub):
 
 
 def _results(args) -> int:
-    from . import results
+    from . import readme, results
 
     if args.action == "add":
         if not args.runs:
@@ -290,15 +299,15 @@ def _results(args) -> int:
         return 0
     if args.runs:
         raise UsageError("results readme takes no run directories")
-    readme = PROJECT_ROOT / "README.md"
+    readme_path = PROJECT_ROOT / "README.md"
     if args.check:
-        current = readme.read_text(encoding="utf-8")
-        if results.render_readme(current) != current:
+        current = readme_path.read_text(encoding="utf-8")
+        if readme.render_readme(current) != current:
             print("README results section is out of date: run `fmnist results readme`")
             return 1
         print("README results section matches results/")
         return 0
-    changed = results.update_readme(readme)
+    changed = readme.update_readme(readme_path)
     print("README results section " + ("updated" if changed else "already up to date"))
     return 0
 

@@ -12,9 +12,12 @@
 # interrupted resumes from its last epoch, one that completed is left alone.
 set -euo pipefail
 fmnist=${FMNIST:-.venv/bin/fmnist}
+python=${PYTHON:-.venv/bin/python}
 out=${REFERENCE_DIR:-runs/reference}
 # Longer schedules: the settings besides --profile full, --arch and --seed.
-vgg_chosen_recipe="--lr-schedule cosine --lr 0.002 --augment flip --label-smoothing 0.1"  # recipe_search.sh's cosine-flip-ls
+# VGG's chosen recipe is the one its recipe search recorded.
+vgg_chosen_recipe="--recipe $("$python" -c \
+  'from fmnist_lib.results import recipe_searches; print(recipe_searches()["vgg"]["chosen"])')"
 declare -A LONGER=(
   [vgg-long-s0]="--budget-images 11520000"  # the original's 80 epochs over 144,000 images
   [vgg-cosine-flip-ls-2x-s0]="$vgg_chosen_recipe --budget-images 2880000"

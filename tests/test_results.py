@@ -7,15 +7,15 @@ import re
 import numpy as np
 import pytest
 
-from fmnist_lib import results
+from fmnist_lib import readme, results
 from fmnist_lib.paths import PROJECT_ROOT
 from fmnist_lib.reference import original_run
 from fmnist_lib.runs import RunError, read_json, set_status, write_json
 
 
 def test_readme_results_section_matches_results_dir():
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    assert results.render_readme(readme) == readme, "run `fmnist results readme`"
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    assert readme.render_readme(text) == text, "run `fmnist results readme`"
 
 
 def test_add_run_and_tables(trained_run, tmp_path):
@@ -26,7 +26,7 @@ def test_add_run_and_tables(trained_run, tmp_path):
     arrays = np.load(path.with_suffix(".npz"))
     assert arrays["probs"].shape == (10000, 10) and arrays["probs"].dtype == np.float16
     assert not list(tmp_path.rglob("*.keras")) and not list(tmp_path.rglob("*.h5"))
-    text = results.markdown(tmp_path)
+    text = readme.results_section(tmp_path)
     accuracy = record["metrics"]["test"]["accuracy"]
     row = next(line for line in text.splitlines() if line.startswith("| arch1 |"))
     assert row.startswith("| arch1 | 848,330 | 1,800 (1) | adam, constant lr, rotate+flip | 1 |")
@@ -37,10 +37,10 @@ def test_add_run_and_tables(trained_run, tmp_path):
     minutes = record["metrics"]["train_seconds"] / 60  # a smoke run: well under an hour
     assert f"Training time of all recorded runs together: {minutes:.1f} min (1 run)." in text
     stale = "intro\n<!-- results:start -->\nold table\n<!-- results:end -->\nrest\n"
-    fresh = results.render_readme(stale, tmp_path)
+    fresh = readme.render_readme(stale, tmp_path)
     assert "old table" not in fresh and fresh.startswith("intro\n") and fresh.endswith("rest\n")
     with pytest.raises(ValueError, match="results:start"):
-        results.render_readme("no markers", tmp_path)
+        readme.render_readme("no markers", tmp_path)
 
 
 def test_incomplete_runs_are_not_added(tmp_path):
@@ -129,16 +129,16 @@ def test_results_hold_what_the_evaluation_notebook_needs():
 
 
 def test_target_status_in_plain_words():
-    assert results.target_status("arch1", 486_000, 3, 0.9081) == "≥ 92.00%: **missed**"
-    assert results.target_status("arch1", 486_000, 3, 0.9210) == "≥ 92.00%: **met**"
-    assert results.target_status("vgg", 1_458_000, 1, 0.95) == "≥ 94.50%: open (1 of 3 seeds)"
-    assert results.target_status("vgg", 11_520_000, 3, 0.95) == ""  # another budget
+    assert readme.target_status("arch1", 486_000, 3, 0.9081) == "≥ 92.00%: **missed**"
+    assert readme.target_status("arch1", 486_000, 3, 0.9210) == "≥ 92.00%: **met**"
+    assert readme.target_status("vgg", 1_458_000, 1, 0.95) == "≥ 94.50%: open (1 of 3 seeds)"
+    assert readme.target_status("vgg", 11_520_000, 3, 0.95) == ""  # another budget
     # the own model's target binds accuracy and training time together
-    assert results.target_status("resnet", 1_458_000, 1, 0.956, 3000) == (
+    assert readme.target_status("resnet", 1_458_000, 1, 0.956, 3000) == (
         "≥ 95.50% in ≤ 1 h: **met**"
     )
-    assert results.target_status("resnet", 1_458_000, 1, 0.956, 3700).endswith("**missed**")
-    assert results.target_status("resnet", 1_458_000, 1, 0.940, 3000).endswith("**missed**")
+    assert readme.target_status("resnet", 1_458_000, 1, 0.956, 3700).endswith("**missed**")
+    assert readme.target_status("resnet", 1_458_000, 1, 0.940, 3000).endswith("**missed**")
 
 
 def test_gpu_runs_are_marked_and_never_meet_the_cpu_targets():
@@ -156,8 +156,8 @@ def test_gpu_runs_are_marked_and_never_meet_the_cpu_targets():
         "adam, constant lr, no augmentation, batch 128": True,
     }
     # 97% in a minute would meet the resnet target, but the target is for the CPU machine.
-    assert results.target_status("resnet", 100, 1, 0.97, 60.0, gpu=True).startswith("n/a")
-    assert results.target_status("vgg", 1_458_000, 3, 0.99, gpu=True).startswith("n/a")
+    assert readme.target_status("resnet", 100, 1, 0.97, 60.0, gpu=True).startswith("n/a")
+    assert readme.target_status("vgg", 1_458_000, 3, 0.99, gpu=True).startswith("n/a")
     assert results.machines(records) == [
         "AMD EPYC, 2 cores, GPUs: none",
         "Xeon, 16 cores, GPUs: NVIDIA H200 (jax backend)",
@@ -165,23 +165,23 @@ def test_gpu_runs_are_marked_and_never_meet_the_cpu_targets():
     assert results.machines(
         [fast | {"metrics": fast["metrics"] | {"hardware": gpu | {"bf16": True}}}]
     ) == ["Xeon (AVX-512 BF16), 16 cores, GPUs: NVIDIA H200 (jax backend)"]
-    assert results._total_time(records) == "3.0 h on the CPU (3 runs), 1.0 min on the GPU (1 run)"
-    assert results._total_time(records[:3]) == "3.0 h (3 runs)"
+    assert readme._total_time(records) == "3.0 h on the CPU (3 runs), 1.0 min on the GPU (1 run)"
+    assert readme._total_time(records[:3]) == "3.0 h (3 runs)"
     # Machines are numbered in the order of first use, and each row names its own.
     fast["metrics"]["finished"] = "2026-11-01T00:00:00"
     for r in records[:3]:
         r["metrics"]["finished"] = "2026-11-02T00:00:00"
     numbered = {name: n for n, name in enumerate(results.machines(records), start=1)}
-    assert results._machines_line(numbered) == (
+    assert readme._machines_line(numbered) == (
         "Machines: (1) Xeon, 16 cores, GPUs: NVIDIA H200 (jax backend); "
         "(2) AMD EPYC, 2 cores, GPUs: none."
     )
-    tags = [results._machine_tag(row, numbered) for row in results.summary(records).itertuples()]
+    tags = [readme._machine_tag(row, numbered) for row in results.summary(records).itertuples()]
     assert tags == [" (machine 2)", " (machine 1, GPU)"]
     only_cpu = {name: n for n, name in enumerate(results.machines(records[:3]), start=1)}
-    assert results._machines_line(only_cpu) == "Machine: AMD EPYC, 2 cores, GPUs: none."
+    assert readme._machines_line(only_cpu) == "Machine: AMD EPYC, 2 cores, GPUs: none."
     row = next(results.summary(records[:3]).itertuples())
-    assert results._machine_tag(row, only_cpu) == ""
+    assert readme._machine_tag(row, only_cpu) == ""
 
 
 def test_each_row_is_set_beside_the_original_run_at_its_budget():
@@ -193,8 +193,8 @@ def test_each_row_is_set_beside_the_original_run_at_its_budget():
 
 
 def test_readme_figures_are_committed_figures():
-    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    linked = re.findall(r"\]\((figures/[^)]+\.png)\)", readme)
+    text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    linked = re.findall(r"\]\((figures/[^)]+\.png)\)", text)
     assert len(linked) >= 5
     missing = [path for path in linked if not (PROJECT_ROOT / path).is_file()]
     assert not missing, missing
@@ -209,15 +209,17 @@ def test_results_add_name_takes_one_run(tmp_path):
 
 def test_candidates_a_recipe_search_rejected_are_labelled(trained_run, tmp_path):
     results.add_run(trained_run, tmp_path)
-    text = results.markdown(tmp_path)
+    text = readme.results_section(tmp_path)
     assert "candidate recipe" not in text and "Recipe search" not in text
     search = {
         "validation_accuracy": {"other": 0.9, "tiny-recipe": 0.5},
         "runs": {"other": "other-s0", "tiny-recipe": "tiny"},
         "chosen": "other",
+        "confirm_seeds": [3, 4],
     }
     write_json(tmp_path / "recipe-search" / "arch1.json", search)
-    text = results.markdown(tmp_path)
+    text = readme.results_section(tmp_path)
     assert "| candidate recipe, not chosen on validation |" in text
     assert "other 90.00%, tiny-recipe 50.00%; chosen: **other**" in text
-    assert "its seeds 1 and 2 are not trained yet" in text  # arch1-other-s1, -s2 are absent
+    # the seeds come from the search record: arch1-other-s3 and -s4 are absent
+    assert "its seeds 3 and 4 are not trained yet" in text

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 
+from fmnist_lib import results
 from fmnist_lib.config import OWN_MODEL_BUDGET, profile_config
 from fmnist_lib.paths import PROJECT_ROOT
+from fmnist_lib.recipes import CONFIRM_SEEDS
 from fmnist_lib.reference import ORIGINAL_VGG_80_EPOCHS, original_run
 from fmnist_lib.runs import read_json, write_json
 
@@ -58,10 +60,10 @@ def test_reference_runs_at_longer_schedules(tmp_path):
     done = _dry_run(tmp_path, "vgg-cosine-flip-ls-2x-s0", "resnet-2x-s0")
     assert done.returncode == 0, done.stderr
     vgg, resnet = (line.split() for line in done.stdout.splitlines()[:2])
-    # VGG's chosen recipe (scripts/recipe_search.sh's cosine-flip-ls) at twice the budget
+    # VGG's chosen recipe (the one its recipe search recorded) at twice the budget
     assert vgg[vgg.index("--arch") + 1] == "vgg" and vgg[vgg.index("--seed") + 1] == "0"
     assert vgg[vgg.index("--budget-images") + 1] == "2880000"
-    assert vgg[vgg.index("--augment") + 1] == "flip" and "--label-smoothing" in vgg
+    assert vgg[vgg.index("--recipe") + 1] == results.recipe_searches()["vgg"]["chosen"]
     assert resnet[resnet.index("--budget-images") + 1] == str(2 * OWN_MODEL_BUDGET)
     # without names, the longer runs beyond vgg-long-s0 are not part of the default set
     everything = _dry_run(tmp_path).stdout
@@ -115,8 +117,8 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     assert (
         lines[4].split()
         == (
-            "train --profile full --arch vgg --seed 1 --lr-schedule cosine --lr 0.002 --augment "
-            f"flip --label-smoothing 0.1 --out {runs} --run-name vgg-cosine-flip-ls-s1 --quiet"
+            "train --profile full --arch vgg --seed 1 --recipe cosine-flip-ls "
+            f"--out {runs} --run-name vgg-cosine-flip-ls-s1 --quiet"
         ).split()
     )
     assert lines[-2:] == [
@@ -125,4 +127,5 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     ]
     search = read_json(tmp_path / "search" / "vgg.json")
     assert search["chosen"] == "cosine-flip-ls"
+    assert search["confirm_seeds"] == list(CONFIRM_SEEDS)
     assert search["validation_accuracy"] == {k: v[0] for k, v in candidates.items()}

@@ -1,0 +1,251 @@
+"""The README's results section, generated from results/ alone (never typed).
+
+``fmnist results readme`` rewrites the part between the markers; the test suite
+fails when the committed README and results/ disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .config import ORIGINAL_BUDGET, OWN_MODEL
+from .data import CLASS_NAMES
+from .paths import PROJECT_ROOT, RESULTS_DIR
+from .reference import (
+    OWN_MODEL_TARGET,
+    PUBLISHED_SVC_RBF_C10,
+    TARGET_SEEDS,
+    TARGETS,
+    original_run,
+    same_budget,
+)
+from .results import (
+    best_record,
+    group_key,
+    load_results,
+    machines,
+    not_chosen,
+    on_gpu,
+    recipe_searches,
+    summary,
+)
+from .runs import atomic_write_bytes, read_json
+
+START, END = "<!-- results:start -->", "<!-- results:end -->"
+
+GPU_RUN_STATUS = "n/a: a GPU run (the target is for the 2-core CPU)"
+
+
+def target_status(
+    model: str,
+    images_seen: int,
+    seeds: int,
+    mean: float,
+    seconds: float | None = None,
+    gpu: bool = False,
+) -> str:
+    """Where a row stands against the project's target, in plain words.
+
+    The targets are for the 2-core CPU machine: a GPU run neither meets nor misses one.
+    """
+    if model == OWN_MODEL and gpu:
+        return GPU_RUN_STATUS
+    if model == OWN_MODEL:
+        target, limit = OWN_MODEL_TARGET["accuracy"], OWN_MODEL_TARGET["max_train_seconds"]
+        met = mean >= target and seconds is not None and seconds <= limit
+        return f"≥ {_pct(target)} in ≤ {limit / 3600:g} h: **{'met' if met else 'missed'}**"
+    target, budget = TARGETS.get(model), ORIGINAL_BUDGET.get(model)
+    if target is None or budget is None or not same_budget(images_seen, budget):
+        return ""
+    if gpu:
+        return GPU_RUN_STATUS
+    if seeds < TARGET_SEEDS:
+        return f"≥ {_pct(target)}: open ({seeds} of {TARGET_SEEDS} seeds)"
+    return f"≥ {_pct(target)}: **{'met' if mean >= target else 'missed'}**"
+
+
+def _machine_tag(row, numbered: dict[str, int]) -> str:
+    """Which machine(s) a table row trained on, where the table holds more than one."""
+    if len(numbered) < 2:
+        return ""
+    numbers = ", ".join(str(numbered[name]) for name in row.machines)
+    return f" (machine {numbers}{', GPU' if row.gpu else ''})"
+
+
+def _machines_line(numbered: dict[str, int]) -> str:
+    if len(numbered) == 1:
+        return f"Machine: {next(iter(numbered))}."
+    return "Machines: " + "; ".join(f"({n}) {name}" for name, n in numbered.items()) + "."
+
+
+def _total_time(records: list[dict]) -> str:
+    """Summed training time, CPU and GPU runs apart (their hours are not the same unit)."""
+    mixed = len({on_gpu(r) for r in records}) > 1
+    parts = []
+    for gpu in (False, True):
+        runs = [r for r in records if on_gpu(r) == gpu]
+        if not runs:
+            continue
+        seconds = sum(r["metrics"]["train_seconds"] for r in runs)
+        amount = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
+        where = (" on the GPU" if gpu else " on the CPU") if mixed else ""
+        parts.append(f"{amount}{where} ({len(runs)} run{'' if len(runs) == 1 else 's'})")
+    return ", ".join(parts)
+
+
+def _original_cells(original: dict) -> str:
+    """The original's images seen, time and accuracy; dashes for a model it did not have."""
+    if not original:
+        return "— | — | —"
+    return (
+        f"{original['images_seen']:,} | {original['train_seconds']} s | "
+        f"{_pct(original['test_accuracy'])}"
+    )
+
+
+def _pct(value) -> str:
+    return "n/a" if value is None or pd.isna(value) else f"{100 * value:.2f}%"
+
+
+def results_section(results_dir=RESULTS_DIR) -> str:
+    """The README's results section, from ``results_dir`` only."""
+    records = load_results(results_dir)
+    searches = recipe_searches(results_dir)
+    lines = _cnn_table(records, searches)
+    if records:
+        lines += _recipe_search_lines(records, searches)
+        lines += _per_class_table(records)
+    lines += _baselines_table(Path(results_dir) / "baselines.json")
+    return "\n".join(lines) + "\n"
+
+
+def _cnn_table(records: list[dict], searches: dict[str, dict]) -> list[str]:
+    intro = (
+        "Test accuracy on the 10,000 official test images, mean ± standard deviation over "
+        "seeds (± n/a with one seed), mean training time per run on the machine named below "
+        "(its number where there are several); the original's single runs beside. "
+        "Budget = images seen in training. The original's recipe was Adam at a constant "
+        "learning rate (rotate+flip for arch2 and vgg)."
+    )
+    if any(r["metrics"]["arch"] == OWN_MODEL for r in records):
+        intro += (
+            f" {OWN_MODEL} is this project's own model (not in the original), trained with a "
+            "recipe and budget fixed in advance; its target is "
+            f"≥ {_pct(OWN_MODEL_TARGET['accuracy'])} test accuracy within "
+            f"{OWN_MODEL_TARGET['max_train_seconds'] / 3600:g} h of training on the 2-core CPU."
+        )
+    lines = [
+        "### CNNs: this project against the original",
+        "",
+        intro,
+        "",
+        "| model | trainable params | images seen (epochs) | recipe | seeds | training time | "
+        "test accuracy | target | original: images seen | original: time (GPU) | "
+        "original: test accuracy |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    if not records:
+        return [*lines, "| (no runs in results/ yet) | | | | | | | | | | |"]
+    candidates = not_chosen(searches)
+    numbered = {name: number for number, name in enumerate(machines(records), start=1)}
+    for row in summary(records).itertuples():
+        spread = "" if pd.isna(row.std) else f" ± {100 * row.std:.2f}"
+        status = target_status(
+            row.model, row.images_seen, row.seeds, row.mean, row.seconds, gpu=row.gpu
+        )
+        if set(row.names) <= candidates:
+            status = "candidate recipe, not chosen on validation"
+        lines.append(
+            f"| {row.model} | {row.params:,} | {row.images_seen:,} ({row.epochs}) | {row.recipe} | "
+            f"{row.seeds} | "
+            f"{row.seconds:,.0f} s{_machine_tag(row, numbered)} | {_pct(row.mean)}{spread} | "
+            f"{status} | {_original_cells(original_run(row.model, row.images_seen))} |"
+        )
+    total = f"Training time of all recorded runs together: {_total_time(records)}."
+    return [*lines, "", f"{_machines_line(numbered)} {total}"]
+
+
+def _recipe_search_lines(records: list[dict], searches: dict[str, dict]) -> list[str]:
+    """One paragraph per recipe search: the validation scores, the choice, its other seeds."""
+    recorded = {r["name"] for r in records}
+    lines = []
+    for arch, search in searches.items():
+        scores = ", ".join(
+            f"{name} {_pct(value)}"
+            for name, value in sorted(search["validation_accuracy"].items(), key=lambda kv: -kv[1])
+        )
+        seeds = search["confirm_seeds"]
+        seed_words = " and ".join(str(seed) for seed in seeds)
+        follow_up = (
+            f"then trained with seeds {seed_words}."
+            if {f"{arch}-{search['chosen']}-s{seed}" for seed in seeds} <= recorded
+            else f"its seeds {seed_words} are not trained yet (`scripts/recipe_search.sh {arch}` "
+            "resumes the search)."
+        )
+        lines += [
+            "",
+            f"Recipe search for {arch} (`scripts/recipe_search.sh {arch}`, seed 0, validation "
+            f"accuracy of the kept checkpoint): {scores}; chosen: **{search['chosen']}**, "
+            + follow_up,
+        ]
+    return lines
+
+
+def _per_class_table(records: list[dict]) -> list[str]:
+    best = best_record(records)
+    per_class = best["metrics"]["test"]["per_class"]
+    seeds = sum(group_key(r) == group_key(best) for r in records)
+    return [
+        "",
+        f"### Per class: the best model ({best['name']}, "
+        f"{_pct(best['metrics']['test']['accuracy'])}; the model with the best mean over "
+        f"{seeds} seeds, shown by its lowest seed)",
+        "",
+        "| class | precision | recall | F1 |",
+        "|---|---|---|---|",
+        *(
+            f"| {name} | {per_class[name]['precision']:.3f} | {per_class[name]['recall']:.3f} | "
+            f"{per_class[name]['f1-score']:.3f} |"
+            for name in CLASS_NAMES
+        ),
+    ]
+
+
+def _baselines_table(path: Path) -> list[str]:
+    if not path.exists():
+        return []
+    lines = [
+        "",
+        "### Classical baselines (scikit-learn, `fmnist baselines`)",
+        "",
+        "| model | training images | test accuracy | published (authors) |",
+        "|---|---|---|---|",
+    ]
+    for name, record in read_json(path).items():
+        published = _pct(PUBLISHED_SVC_RBF_C10) if name == "svc_rbf_c10" else ""
+        lines.append(
+            f"| {name} | {record['train_size']:,} | {_pct(record['test']['accuracy'])} | "
+            f"{published} |"
+        )
+    return lines
+
+
+def render_readme(readme_text: str, results_dir=RESULTS_DIR) -> str:
+    """README text with its results section regenerated."""
+    if START not in readme_text or END not in readme_text:
+        raise ValueError(f"README has no {START} ... {END} section")
+    head, rest = readme_text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{results_section(results_dir)}{END}{tail}"
+
+
+def update_readme(readme=PROJECT_ROOT / "README.md", results_dir=RESULTS_DIR) -> bool:
+    """Rewrite the README's results section; True when it changed."""
+    readme = Path(readme)
+    old = readme.read_text(encoding="utf-8")
+    new = render_readme(old, results_dir)
+    if new != old:
+        atomic_write_bytes(readme, new.encode("utf-8"))
+    return new != old

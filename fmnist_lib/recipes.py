@@ -1,0 +1,46 @@
+"""Named training recipes: the settings a recipe search tries on the validation split.
+
+A recipe changes how an architecture trains, never the architecture: optimizer,
+schedule, augmentation, label smoothing. `fmnist train --recipe NAME` applies one;
+`scripts/recipe_search.sh ARCH` trains each candidate with seed 0, keeps the best
+validation accuracy, and trains the winner again with ``CONFIRM_SEEDS``.
+"""
+
+from __future__ import annotations
+
+from .errors import ConfigError
+
+RECIPES = {
+    "cosine": {"lr_schedule": "cosine", "augmentation": ()},
+    "cosine-flip": {"lr_schedule": "cosine", "augmentation": ("flip",)},
+    "cosine-flip-ls": {
+        "lr_schedule": "cosine",
+        "learning_rate": 2e-3,
+        "augmentation": ("flip",),
+        "label_smoothing": 0.1,
+    },
+    "cosine-rotflip": {"lr_schedule": "cosine", "augmentation": ("rotate", "flip")},
+    # The project's own model's recipe without its test-time augmentation.
+    "cosine-modern": {
+        "lr_schedule": "cosine",
+        "learning_rate": 2e-3,
+        "warmup_epochs": 1.0,
+        "augmentation": ("flip", "translate", "erase"),
+        "label_smoothing": 0.1,
+    },
+}
+
+# arch1's original run had no augmentation, so its candidates start from none.
+CANDIDATES = {
+    "arch1": ("cosine", "cosine-flip", "cosine-flip-ls"),
+    "arch2": ("cosine-rotflip", "cosine-flip-ls", "cosine-modern"),
+    "vgg": ("cosine-rotflip", "cosine-flip-ls", "cosine-modern"),
+}
+CONFIRM_SEEDS = (1, 2)
+
+
+def recipe_settings(name: str) -> dict:
+    """The TrainConfig settings of a named recipe."""
+    if name not in RECIPES:
+        raise ConfigError(f"recipe: unknown recipe {name!r}; valid: {', '.join(RECIPES)}")
+    return dict(RECIPES[name])
