@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -177,3 +179,70 @@ def test_help_documents_every_option():
         "--strategy",
     ):
         assert option in proc.stdout
+
+
+def test_help_loads_neither_tensorflow_nor_keras():
+    """Every `fmnist ... --help` answers from argparse alone: no TensorFlow, Keras or JAX."""
+    from fmnist_lib.cli import build_parser
+
+    commands = [[]] + [[name] for name in build_parser()._subparsers._group_actions[0].choices]
+    script = (
+        "import sys\n"
+        "from fmnist_lib.cli import main\n"
+        f"for argv in {[[*c, '--help'] for c in commands]!r}:\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as exit_:\n"
+        "        assert exit_.code == 0, argv\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow', 'jax'})\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "HEAVY []" in proc.stderr
+    assert len(commands) >= 9 and "bench" in proc.stdout and "run-notebooks" in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def tta_run(tmp_path_factory):
+    """A tiny run trained with flip test-time augmentation."""
+    out = tmp_path_factory.mktemp("tta")
+    run_cli(
+        *("train", "--arch", "arch1", "--epochs", "1", "--subset", "1000", "--tta-flip"),
+        *("--out", out, "--run-name", "tta", "--quiet"),
+        check_rc=0,
+    )
+    return out / "tta"
+
+
+def test_evaluate_scores_a_run_directory_with_its_tta(tta_run):
+    import keras
+
+    from fmnist_lib.data import to_model_input
+    from fmnist_lib.training import predict_probabilities
+
+    _, (x_test, y_test) = load_fashion_mnist()
+    model = keras.saving.load_model(tta_run / "model.keras")
+    plain = predict_probabilities(model, to_model_input(x_test)).argmax(axis=1)
+    recorded = read_json(tta_run / "metrics.json")["test"]["accuracy"]
+    assert np.mean(plain == y_test) != pytest.approx(recorded, abs=1e-5)  # TTA changes it
+    for model_path in (tta_run, tta_run / "model.keras"):  # a run directory or its model file
+        proc = run_cli("evaluate", "--model", model_path, check_rc=0)
+        assert f"test accuracy {recorded:.4f}" in proc.stdout, model_path
+
+
+def test_predict_applies_the_runs_tta(tta_run, tmp_path):
+    import keras
+
+    from fmnist_lib.predict import prepare_image
+    from fmnist_lib.training import predict_probabilities
+
+    path = _write_test_images(tmp_path)["png"]
+    model = keras.saving.load_model(tta_run / "model.keras")
+    image = prepare_image(path)[None, ..., None]
+    expected = predict_probabilities(model, image, tta_flip=True)[0]
+    assert not np.allclose(expected, predict_probabilities(model, image)[0], atol=1e-3)
+    proc = run_cli("predict", "--model", tta_run, "--top", "10", path, check_rc=0)
+    shown = dict(item.rsplit(" ", 1) for item in proc.stdout.split(": ", 1)[1].split(", "))
+    for index, name in enumerate(CLASS_NAMES):
+        assert float(shown[name]) == pytest.approx(expected[index], abs=1e-3), name
