@@ -277,6 +277,7 @@ class Prepared:
     model: keras.Model
     precision: str
     replicas: int
+    seconds: dict  # each step's wall time (split, labels_and_batches, model), for `fmnist bench`
 
 
 def prepare(config: TrainConfig, first_epoch: int = 0) -> Prepared:
@@ -286,17 +287,25 @@ def prepare(config: TrainConfig, first_epoch: int = 0) -> Prepared:
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
+    start = time.perf_counter()
     splits = prepare_splits(config.val_fraction, config.seed, config.subset, config.data_dir)
+    split_end = time.perf_counter()
     y_train = keras.utils.to_categorical(splits.y_train, NUM_CLASSES)
     y_val = keras.utils.to_categorical(splits.y_val, NUM_CLASSES)
     batches, steps_per_epoch = training_batches(
         splits.x_train, y_train, config.batch_size, config.seed, first_epoch, config.epochs
     )
+    data_end = time.perf_counter()
     scope, replicas = _strategy_scope(config.strategy)
     with scope:
         model, precision = compile_model(config, steps_per_epoch)
+    seconds = {
+        "split": split_end - start,
+        "labels_and_batches": data_end - split_end,
+        "model": time.perf_counter() - data_end,
+    }
     return Prepared(
-        splits, (splits.x_val, y_val), batches, steps_per_epoch, model, precision, replicas
+        splits, (splits.x_val, y_val), batches, steps_per_epoch, model, precision, replicas, seconds
     )
 
 

@@ -38,7 +38,7 @@ def test_readme_opens_with_two_commands_and_ci_runs_the_test_one():
 def test_no_sys_path_hacks_anywhere():
     hack = re.compile(r"sys\.path\.(insert|append|extend)|sys\.path\s*\+?=|PYTHONPATH")
     sources = [
-        *PROJECT_ROOT.glob("fmnist_lib/*.py"),
+        *PROJECT_ROOT.glob("fmnist_lib/**/*.py"),
         *PROJECT_ROOT.glob("tests/*.py"),
         *PROJECT_ROOT.glob("notebooks/*.ipynb"),
         PROJECT_ROOT / "Makefile",
@@ -46,3 +46,12 @@ def test_no_sys_path_hacks_anywhere():
     for path in sources:
         if path.name != "test_packaging.py":
             assert not hack.search(path.read_text()), path
+
+
+def test_every_package_of_the_source_tree_is_installed():
+    setuptools = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {
+        ".".join(init.parent.relative_to(PROJECT_ROOT).parts)
+        for init in PROJECT_ROOT.glob("fmnist_lib/**/__init__.py")
+    }
+    assert set(setuptools["packages"]) == found

@@ -1,4 +1,4 @@
-"""The original project's VGG pipeline as it ran, on tf.keras 2, for `fmnist bench`.
+"""The original side of `fmnist bench`: the original project's VGG pipeline on tf.keras 2.
 
 Written here from the facts recorded in docs/original.md (the original's code is
 not copied): pixels scaled to [0, 1] in float32; offline augmentation with
@@ -11,10 +11,13 @@ defaults; categorical cross-entropy; batch 250; ``fit`` with the validation
 split evaluated every epoch. Its best-val_loss checkpoint file is left out, as
 the project side's is (I/O, not compute).
 
-Run by ``fmnist bench`` in a subprocess with ``TF_USE_LEGACY_KERAS=1`` so that
-``tf.keras`` is tf.keras 2 from the ``tf-keras`` package:
+``run_original`` starts the pipeline in a subprocess with ``TF_USE_LEGACY_KERAS=1``,
+so that ``tf.keras`` there is tf.keras 2 from the ``tf-keras`` package:
 
-    TF_USE_LEGACY_KERAS=1 python -m fmnist_lib.original_pipeline --spec S.json --result R.json
+    TF_USE_LEGACY_KERAS=1 python -m fmnist_lib.bench.original --spec S.json --result R.json
+
+This module imports only pure-Python parts of the package (never Keras 3), and
+TensorFlow only inside the subprocess.
 """
 
 from __future__ import annotations
@@ -23,25 +26,19 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")  # before TensorFlow is imported
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from ..data import NUM_CLASSES, load_fashion_mnist, stratified_subset, to_model_input
+from ..paths import PROJECT_ROOT
+from .recorder import Recorder, make_callback, planned_epochs, recorder_result, test_probe
 
-from fmnist_lib.bench import (  # noqa: E402  (pure Python: no Keras 3 import)
-    BATCH_SIZE,
-    Recorder,
-    make_callback,
-    planned_epochs,
-    recorder_result,
-    test_accuracy_probe,
-    test_subset_indices,
-)
-from fmnist_lib.data import load_fashion_mnist, stratified_subset  # noqa: E402
-
+BATCH_SIZE = 250
 COPIES = 2  # augmented copies per training image
 
 
@@ -65,7 +62,7 @@ def vgg_like(keras):
         layers.Flatten(),
         layers.Dense(512), layers.Activation("relu"), layers.BatchNormalization(),
         layers.Dropout(0.5),
-        layers.Dense(10), layers.Activation("softmax"),
+        layers.Dense(NUM_CLASSES), layers.Activation("softmax"),
     ])  # fmt: skip
 
 
@@ -85,6 +82,7 @@ def augment_offline(keras, images: np.ndarray, labels: np.ndarray):
 
 
 def run(spec: dict) -> dict:
+    """The whole original side, timed; runs in the tf.keras 2 subprocess."""
     import tensorflow as tf
     from sklearn.model_selection import train_test_split
 
@@ -104,11 +102,11 @@ def run(spec: dict) -> dict:
     if spec["subset"]:
         rows = stratified_subset(y_pool, spec["subset"], seed)
         x_pool, y_pool = x_pool[rows], y_pool[rows]
-    x = (x_pool.astype("float32") / 255.0).reshape(-1, 28, 28, 1)
+    x = to_model_input(x_pool)
     t_load = time.perf_counter()
     x_aug, y_aug = augment_offline(keras, x, y_pool)
     t_aug = time.perf_counter()
-    y_aug = keras.utils.to_categorical(y_aug, 10)
+    y_aug = keras.utils.to_categorical(y_aug, NUM_CLASSES)
     x_train, x_val, y_train, y_val = train_test_split(x_aug, y_aug, test_size=0.2, random_state=42)
     del x_aug, y_aug
     t_pre = time.perf_counter()
@@ -126,19 +124,9 @@ def run(spec: dict) -> dict:
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     total = trainable + int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
 
-    idx = test_subset_indices(y_test, spec["test_subset"], seed)
-    x_probe = (x_test[idx].astype("float32") / 255.0).reshape(-1, 28, 28, 1)
-    probe = test_accuracy_probe(x_probe, y_test[idx].astype(np.int64))
-    recorder = Recorder(
-        n_train=n_train,
-        batch_size=BATCH_SIZE,
-        target=spec["target"],
-        max_images=spec["max_images"],
-        time_limit=spec["time_limit"],
-        verbose=spec["verbose"],
-        label="original",
-        t0=t0,
-    )
+    x_test, y_test = to_model_input(x_test), y_test.astype(np.int64)
+    probe, n_test = test_probe(x_test, y_test, spec["test_subset"], seed)
+    recorder = Recorder.for_side(spec, "original", n_train, BATCH_SIZE, t0=t0)
     epochs = planned_epochs(n_train, spec["max_epochs"], spec["max_images"])
     if spec["verbose"]:
         print(
@@ -177,7 +165,7 @@ def run(spec: dict) -> dict:
         "n_source": len(x_pool),
         "n_train": n_train,
         "n_val": len(x_val),
-        "n_test": len(idx),
+        "n_test": n_test,
         "batch_size": BATCH_SIZE,
         "planned_epochs": epochs,
         "preprocessing": preprocessing,
@@ -187,17 +175,48 @@ def run(spec: dict) -> dict:
     }
 
 
+def run_original(spec) -> dict:
+    """The original pipeline in a tf.keras 2 subprocess (tf-keras must be installed)."""
+    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
+    with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
+        spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
+        spec_path.write_text(json.dumps(spec.to_dict()))
+        proc = subprocess.run(
+            [sys.executable, "-m", "fmnist_lib.bench.original"]
+            + ["--spec", str(spec_path), "--result", str(result_path)],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=None if spec.verbose else subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        if proc.returncode != 0 or not result_path.exists():
+            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+            return {
+                "pipeline": "original",
+                "status": "failed",
+                "reason": f"the tf.keras 2 subprocess exited with status {proc.returncode}",
+                "stderr_tail": tail,
+            }
+        return json.loads(result_path.read_text())
+
+
 def _json_default(obj):
     return obj.item() if hasattr(obj, "item") else str(obj)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m fmnist_lib.bench.original", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--spec", required=True, help="JSON settings written by fmnist bench")
     parser.add_argument("--result", required=True, help="where to write the JSON result")
     args = parser.parse_args(argv)
     with open(args.spec, encoding="utf-8") as fh:
         spec = json.load(fh)
+    # Before TensorFlow is imported: tf.keras must be tf.keras 2 here.
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     result = run(spec)
     with open(args.result, "w", encoding="utf-8") as fh:
         json.dump(result, fh, indent=2, default=_json_default)
