@@ -172,7 +172,7 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
 
 
-def compile_model(config: TrainConfig, steps_per_epoch: int):
+def compile_model(config: TrainConfig, steps_per_epoch: int, batch_norm: str = "fused"):
     """The configured model, compiled under its precision policy; returns (model, precision).
 
     The policy is set only while the layers are built (they keep it), so the
@@ -182,7 +182,7 @@ def compile_model(config: TrainConfig, steps_per_epoch: int):
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(precision)
     try:
-        model = build_model(config.arch, config.augmentation, seed=config.seed)
+        model = build_model(config.arch, config.augmentation, config.seed, batch_norm)
         model.compile(
             optimizer=make_optimizer(config, steps_per_epoch),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),

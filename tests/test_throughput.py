@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fmnist_lib.cli import main
 from fmnist_lib.runs import read_json
 
@@ -24,7 +26,28 @@ def test_throughput_report_with_and_without_augmentation(tmp_path, capsys):
     assert "| arch1 variant | precision |" in capsys.readouterr().out
 
 
+def test_throughput_compares_batch_norm_layers_in_rotated_rounds(tmp_path, capsys):
+    out = tmp_path / "bn.json"
+    args = ["throughput", "--arch", "arch1", "--steps", "1", "--rounds", "2", "--out", str(out)]
+    assert main([*args, "--precisions", "float32", "--batch-norm", "keras", "fused"]) == 0
+    report = read_json(out)
+    assert list(report["variants"]) == ["float32/keras", "float32/fused"]
+    assert report["round_orders"] == [
+        ["float32/keras", "float32/fused"],
+        ["float32/fused", "float32/keras"],
+    ]
+    for bn in ("keras", "fused"):
+        row = report["variants"][f"float32/{bn}"]
+        assert row["batch_norm"] == bn and row["precision"] == "float32"
+        assert row["settings"] == {"precision": "float32", "batch_norm": bn}
+    assert report["command"].endswith(f"--batch-norm keras fused --out {out}")
+    assert "| float32/fused | float32 |" in capsys.readouterr().out
+
+
 def test_throughput_rejects_bad_settings(tmp_path, capsys):
     assert main(["throughput", "--steps", "0", "--out", str(tmp_path / "t.json")]) == 2
     assert main(["throughput", "--precisions", "float8", "--out", str(tmp_path / "t.json")]) == 2
     assert "precision: 'float8' is not valid" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["throughput", "--batch-norm", "tf", "--out", str(tmp_path / "t.json")])
+    assert "invalid choice: 'tf' (choose from" in capsys.readouterr().err
