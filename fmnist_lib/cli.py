@@ -525,39 +525,83 @@ def _bench(args) -> int:
 def _add_throughput(sub):
     p = sub.add_parser(
         "throughput",
-        help="training images/s with and without augmentation (or other variants), interleaved",
-        description="Train the same model on the same batches with and without the default "
-        "augmentation, in alternating rounds, and report the median steady-state training "
-        "images/s of each (JSON + markdown). --precisions compares precision policies instead.",
+        help="training images/s of variants of the pipeline, interleaved",
+        description="Train the same model on the same batches in several variants, in rotated "
+        "rounds, and report the median steady-state training images/s of each (JSON + "
+        "markdown). With no axis given: with and without the default augmentation. Each "
+        "axis given multiplies the variants (every combination).",
     )
     p.add_argument("--arch", default="vgg", help="model name (default vgg)")
     p.add_argument("--steps", type=int, default=20, help="training steps per round (default 20)")
     p.add_argument("--rounds", type=int, default=3, help="rounds per variant (default 3)")
     p.add_argument(
-        "--precisions",
+        "--precisions", nargs="+", metavar="POLICY", help="precision policies to compare"
+    )
+    p.add_argument(
+        "--batch-norm",
         nargs="+",
-        metavar="POLICY",
-        help="compare these precision policies (with the default augmentation)",
+        metavar="IMPL",
+        help="batch-norm layers to compare: keras (Keras' own) and/or fused (this project's)",
+    )
+    p.add_argument(
+        "--xla",
+        nargs="+",
+        choices=["on", "off"],
+        help="compare model.compile(jit_compile=True) and/or False",
+    )
+    p.add_argument(
+        "--augment-in",
+        nargs="+",
+        choices=["model", "pipeline"],
+        help="where the augmentation runs: layers inside the model and/or a tf.data map",
+    )
+    p.add_argument(
+        "--augment",
+        help="comma-separated augmentation for every variant (default: the model's profile's, "
+        "or none for the default comparison)",
     )
     p.add_argument("--out", default="runs/throughput.json", help="JSON report path")
     p.set_defaults(handler=_throughput)
 
 
 def _throughput(args) -> int:
+    from .models import BATCH_NORMS
     from .runs import write_json
-    from .throughput import markdown, measure
+    from .throughput import markdown, measure, variants
 
     if not 1 <= args.steps <= 10_000 or not 1 <= args.rounds <= 100:
         raise UsageError("--steps must be 1..10,000 and --rounds 1..100")
-    variants = None
-    if args.precisions:
-        variants = {p: {"precision": p} for p in args.precisions}
-    report = measure(args.arch, variants, steps=args.steps, rounds=args.rounds)
-    report["command"] = (
-        f"fmnist throughput --arch {args.arch} --steps {args.steps} --rounds {args.rounds}"
-        + (f" --precisions {' '.join(args.precisions)}" if args.precisions else "")
-        + f" --out {args.out}"
-    )
+    unknown = sorted(set(args.batch_norm or ()) - set(BATCH_NORMS))
+    if unknown:
+        raise UsageError(f"--batch-norm: unknown {unknown}; valid: {sorted(BATCH_NORMS)}")
+    axes = (args.precisions, args.batch_norm, args.xla, args.augment_in)
+    chosen = None
+    if any(axes) or args.augment is not None:
+        augmentation = None
+        if args.augment is not None:
+            augmentation = [a for a in args.augment.split(",") if a and a != "none"]
+        chosen = variants(
+            args.precisions or (),
+            args.batch_norm or (),
+            [x == "on" for x in args.xla or ()],
+            args.augment_in or (),
+            augmentation,
+        )
+    try:
+        report = measure(args.arch, chosen, steps=args.steps, rounds=args.rounds)
+    except ValueError as err:  # a bad model, precision or batch-norm name
+        raise UsageError(str(err)) from None
+    command = ["fmnist", "throughput", "--arch", args.arch]
+    command += ["--steps", str(args.steps), "--rounds", str(args.rounds)]
+    for option, values in (
+        ("--precisions", args.precisions),
+        ("--batch-norm", args.batch_norm),
+        ("--xla", args.xla),
+        ("--augment-in", args.augment_in),
+    ):
+        command += [option, *values] if values else []
+    command += ["--augment", args.augment] if args.augment is not None else []
+    report["command"] = shlex.join([*command, "--out", str(args.out)])
     write_json(args.out, report)
     print(markdown(report))
     print(f"Wrote {args.out}")

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import load_fashion_mnist, stratified_subset, to_model_input
-from .runs import load_run, write_npz
+from .runs import load_run, load_trained_model, write_npz
 
 PCA_DIMS = 50  # t-SNE on 50 principal components: the usual speed-up, same map in practice
 
@@ -73,12 +73,10 @@ def embed_run(
     The file holds ``coords`` (float16), ``index`` (test-set positions), ``y_true`` and
     ``y_pred`` (the run's own predictions, from its ``test_predictions.npz``).
     """
-    import keras
-
     run = load_run(run_dir)
     (_, _), (x_test, y_test) = load_fashion_mnist(data_dir)
     index = stratified_subset(y_test, size, seed) if size else np.arange(len(y_test))
-    model = keras.models.load_model(run["dir"] / "model.keras")
+    model, _ = load_trained_model(run["dir"])
     coords = tsne_2d(penultimate_features(model, x_test[index]), seed=seed)
     predictions = np.load(run["dir"] / "test_predictions.npz")
     out_path = Path(out_path)

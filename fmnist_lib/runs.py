@@ -158,6 +158,8 @@ def load_trained_model(path: str | os.PathLike):
     """
     import keras
 
+    from . import layers  # noqa: F401  (registers the project's layers for loading)
+
     path = Path(path)
     run_dir = path if path.is_dir() else path.parent
     model_file = path / "model.keras" if path.is_dir() else path

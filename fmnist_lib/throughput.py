@@ -2,8 +2,10 @@
 
 Answers "does augmentation make the model wait?" and "what does a precision
 policy buy on this machine?": each variant trains the same model on the same
-tf.data batches, in alternating rounds (A, B, A, B...) so that a busy machine
-slows every variant alike; the median of the rounds is reported.
+tf.data batches, in rounds that run every variant once, each round starting one
+variant later (A B C, B C A, C A B...), so that a busy machine slows every
+variant alike; the median of the rounds is reported. --batch-norm compares
+Keras' BatchNormalization with this project's fused one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime
 import keras
 
 from . import hardware
+from .augment import build_augmentation
 from .batches import training_batches
 from .config import TrainConfig
 from .data import NUM_CLASSES, prepare_splits
@@ -28,6 +31,47 @@ DEFAULT_VARIANTS = {
 }
 
 
+# The axes a comparison can vary besides TrainConfig settings, with their defaults.
+AXES = {"batch_norm": "fused", "jit_compile": "auto", "augment_in": "model"}
+AUGMENT_PLACES = ("model", "pipeline")
+
+
+def variants(
+    precisions=(), batch_norms=(), jit_compile=(), augment_in=(), augmentation=None
+) -> dict[str, dict]:
+    """Every combination of the given axes, named by its values (``bf16/fused/xla-off``).
+
+    An axis left empty stays at its default; ``augmentation`` applies to all.
+    """
+    axes = [
+        [("precision", p, p) for p in precisions],
+        [("batch_norm", b, b) for b in batch_norms],
+        [("jit_compile", j, f"xla-{'on' if j else 'off'}") for j in jit_compile],
+        [("augment_in", a, f"augment-in-{a}") for a in augment_in],
+    ]
+    combos = [{}]
+    for axis in (a for a in axes if a):
+        combos = [{**c, key: (value, name)} for c in combos for key, value, name in axis]
+    base = {} if augmentation is None else {"augmentation": tuple(augmentation)}
+    return {
+        "/".join(name for _, name in combo.values()) or "default": {
+            **base,
+            **{key: value for key, (value, _) in combo.items()},
+        }
+        for combo in combos
+    }
+
+
+def _augmented_in_pipeline(data, names, seed):
+    """The tf.data batches with the augmentation applied in a parallel map, not the model."""
+    import tensorflow as tf
+
+    layers = build_augmentation(names, seed=seed)
+    return data.map(
+        lambda x, y: (layers(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE
+    ).prefetch(tf.data.AUTOTUNE)
+
+
 def measure(
     arch: str = "vgg",
     variants: dict | None = None,
@@ -38,7 +82,13 @@ def measure(
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
-    """Steady-state training images/s per variant (TrainConfig overrides), interleaved."""
+    """Steady-state training images/s per variant, interleaved.
+
+    A variant is a dict of TrainConfig overrides, plus optionally the ``AXES``:
+    ``batch_norm`` ("fused" or "keras"), ``jit_compile`` (XLA: True, False or
+    "auto") and ``augment_in`` ("model": augmentation layers inside the model, as
+    training does; "pipeline": the same layers in the tf.data map instead).
+    """
     variants = variants or DEFAULT_VARIANTS
     keras.utils.set_random_seed(seed)
     splits = prepare_splits(0.1, seed, subset)
@@ -46,15 +96,30 @@ def measure(
     per_epoch = -(-len(y_train) // batch_size)
     epochs_needed = -(-(steps * (rounds + 1)) // per_epoch) + 1
     setups = {}
-    for label, overrides in variants.items():
+    for label, settings in variants.items():
+        overrides = {k: v for k, v in settings.items() if k not in AXES}
+        axes = {k: settings.get(k, default) for k, default in AXES.items()}
+        if axes["augment_in"] not in AUGMENT_PLACES:
+            raise ValueError(f"augment_in: {axes['augment_in']!r}; valid: {AUGMENT_PLACES}")
         config = TrainConfig(arch=arch, batch_size=batch_size, seed=seed, verbose=0, **overrides)
-        model, precision = compile_model(config, steps)
+        in_pipeline = axes["augment_in"] == "pipeline" and config.augmentation
+        model, precision = compile_model(
+            config.replace(augmentation=()) if in_pipeline else config,
+            steps,
+            axes["batch_norm"],
+            axes["jit_compile"],
+        )
         data, _ = training_batches(splits.x_train, y_train, batch_size, seed, 0, epochs_needed)
+        if in_pipeline:
+            data = _augmented_in_pipeline(data, config.augmentation, seed)
         model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)  # trace and warm up
-        setups[label] = (model, data, precision)
+        setups[label] = (model, data, precision, {**axes, "jit_compile": model.jit_compile})
     timings = {label: [] for label in variants}
-    for round_index in range(rounds):
-        for label, (model, data, _) in setups.items():
+    labels = list(variants)
+    orders = [labels[r % len(labels) :] + labels[: r % len(labels)] for r in range(rounds)]
+    for round_index, order in enumerate(orders):
+        for label in order:
+            model, data, *_ = setups[label]
             start = time.perf_counter()
             model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
             timings[label].append(steps * batch_size / (time.perf_counter() - start))
@@ -71,6 +136,7 @@ def measure(
         "steps_per_round": steps,
         "rounds": rounds,
         "batch_size": batch_size,
+        "round_orders": orders,
         "machine": hardware.describe(),
         "versions": package_versions(),
         "variants": {
@@ -79,6 +145,7 @@ def measure(
                     k: list(v) if isinstance(v, tuple) else v for k, v in variants[label].items()
                 },
                 "precision": setups[label][2],
+                **setups[label][3],
                 "images_per_second_rounds": timings[label],
                 "images_per_second": statistics.median(timings[label]),
                 "relative_to_first": statistics.median(timings[label]) / baseline,

@@ -119,21 +119,25 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
     return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
 
 
-def compile_model(config: TrainConfig, steps_per_epoch: int):
+def compile_model(
+    config: TrainConfig, steps_per_epoch: int, batch_norm: str = "fused", jit_compile="auto"
+):
     """The configured model, compiled under its precision policy; returns (model, precision).
 
     The policy is set only while the layers are built (they keep it), so the
-    process-wide default stays float32 for whatever runs next.
+    process-wide default stays float32 for whatever runs next. ``jit_compile``
+    is Keras' own: "auto" leaves XLA off on a CPU-only TensorFlow host.
     """
     precision = hardware.auto_precision() if config.precision == "auto" else config.precision
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(precision)
     try:
-        model = build_model(config.arch, config.augmentation, seed=config.seed)
+        model = build_model(config.arch, config.augmentation, config.seed, batch_norm)
         model.compile(
             optimizer=make_optimizer(config, steps_per_epoch),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
             metrics=["accuracy"],
+            jit_compile=jit_compile,
         )
     finally:
         keras.mixed_precision.set_global_policy(previous_policy)

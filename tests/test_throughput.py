@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fmnist_lib.cli import main
 from fmnist_lib.runs import read_json
 
@@ -24,7 +26,48 @@ def test_throughput_report_with_and_without_augmentation(tmp_path, capsys):
     assert "| arch1 variant | precision |" in capsys.readouterr().out
 
 
+def test_throughput_compares_batch_norm_layers_in_rotated_rounds(tmp_path, capsys):
+    out = tmp_path / "bn.json"
+    args = ["throughput", "--arch", "arch1", "--steps", "1", "--rounds", "2", "--out", str(out)]
+    assert main([*args, "--precisions", "float32", "--batch-norm", "keras", "fused"]) == 0
+    report = read_json(out)
+    assert list(report["variants"]) == ["float32/keras", "float32/fused"]
+    assert report["round_orders"] == [
+        ["float32/keras", "float32/fused"],
+        ["float32/fused", "float32/keras"],
+    ]
+    for bn in ("keras", "fused"):
+        row = report["variants"][f"float32/{bn}"]
+        assert row["batch_norm"] == bn and row["precision"] == "float32"
+        assert row["settings"] == {"precision": "float32", "batch_norm": bn}
+    assert report["command"].endswith(f"--batch-norm keras fused --out {out}")
+    assert "| float32/fused | float32 |" in capsys.readouterr().out
+
+
 def test_throughput_rejects_bad_settings(tmp_path, capsys):
     assert main(["throughput", "--steps", "0", "--out", str(tmp_path / "t.json")]) == 2
     assert main(["throughput", "--precisions", "float8", "--out", str(tmp_path / "t.json")]) == 2
     assert "precision: 'float8' is not valid" in capsys.readouterr().err
+    assert main(["throughput", "--batch-norm", "tf", "--out", str(tmp_path / "t.json")]) == 2
+    assert "--batch-norm: unknown ['tf']; valid: ['fused', 'keras']" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["throughput", "--xla", "maybe", "--out", str(tmp_path / "t.json")])
+    assert "invalid choice: 'maybe'" in capsys.readouterr().err
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_throughput_compares_xla_and_where_augmentation_runs(tmp_path):
+    out = tmp_path / "xla.json"
+    args = ["throughput", "--arch", "arch1", "--steps", "1", "--rounds", "1", "--out", str(out)]
+    args += ["--xla", "on", "off", "--augment-in", "model", "pipeline", "--augment", "rotate,flip"]
+    assert main(args) == 0
+    report = read_json(out)
+    names = ["xla-on/augment-in-model", "xla-on/augment-in-pipeline"]
+    names += ["xla-off/augment-in-model", "xla-off/augment-in-pipeline"]
+    assert list(report["variants"]) == names
+    jit = {name: row["jit_compile"] for name, row in report["variants"].items()}
+    # Keras turns XLA off for a model holding its rotation layer; in the pipeline it stays on.
+    assert jit == dict(zip(names, [False, True, False, False], strict=True))
+    for row in report["variants"].values():
+        assert row["settings"]["augmentation"] == ["rotate", "flip"]
+    assert report["command"].startswith("fmnist throughput --arch arch1 --steps 1")
