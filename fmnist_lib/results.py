@@ -71,6 +71,8 @@ def recipe(config: dict) -> str:
         parts.append(f"batch {config['batch_size']}")
     if config.get("tta_flip"):
         parts.append("flip TTA")
+    if config.get("precision", "auto") != "auto":
+        parts.append(config["precision"])
     return ", ".join(parts)
 
 
