@@ -386,6 +386,8 @@ def _robustness(args) -> int:
     except ValueError as err:
         raise UsageError(str(err)) from None
     out = Path(args.out) if args.out else robustness.ROBUSTNESS_DIR
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: expected a folder for the records, found a file")
     for run_dir in run_dirs:
         record = robustness.score_run(
             run_dir,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from fmnist_lib import robustness
 from fmnist_lib.cli import main
 from fmnist_lib.corruptions import FAMILIES, parameter
 from fmnist_lib.data import load_fashion_mnist, stratified_subset
-from fmnist_lib.runs import read_json
+from fmnist_lib.runs import read_json, write_json
 
 from .conftest import run_cli
 
@@ -199,8 +200,32 @@ def test_usage_error_from_a_real_process_is_one_line(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_an_out_that_is_a_file_is_a_usage_error(trained_run, tmp_path, capsys):
+    out = tmp_path / "records.json"
+    out.write_text("{}")
+    assert main(["robustness", str(trained_run), "--out", str(out)]) == 2
+    assert "expected a folder for the records, found a file" in capsys.readouterr().err
+    assert out.read_text() == "{}"
+
+
 def test_the_same_run_twice_is_a_usage_error(trained_run, tmp_path, capsys):
     code = main(["robustness", str(trained_run), str(trained_run), "--out", str(tmp_path / "o")])
     assert code == 2
     assert "run name(s) ['tiny'] given twice" in capsys.readouterr().err
     assert not (tmp_path / "o").exists()
+
+
+def test_a_run_with_flip_tta_is_scored_with_it(trained_run, tmp_path):
+    """With TTA the prediction is the mean over an image and its mirror: flips change nothing."""
+    run = tmp_path / "tta"
+    run.mkdir()
+    shutil.copy(trained_run / "model.keras", run / "model.keras")
+    write_json(run / "config.json", {**read_json(trained_run / "config.json"), "tta_flip": True})
+    record = robustness.score_run(run, ["flip"], [1], test_subset=200, seed=3)
+    assert record["tta_flip"] is True and record["test_size"] == 200
+    assert record["accuracy"]["flip"]["1"] == record["clean_accuracy"]
+    assert record["relative_drop"]["flip"] == 0
+    # Without TTA a one-epoch model is far from mirror-symmetric: the mirror scores otherwise.
+    plain = robustness.score_run(trained_run, ["flip"], [1], test_subset=200, seed=3)
+    assert plain["tta_flip"] is False
+    assert plain["accuracy"]["flip"]["1"] != plain["clean_accuracy"]
