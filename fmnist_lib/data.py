@@ -35,6 +35,7 @@ CLASS_NAMES = (
     "Ankle boot",
 )
 NUM_CLASSES = len(CLASS_NAMES)
+IMAGE_SHAPE = (28, 28)
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 MIRROR_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"

@@ -234,3 +234,59 @@ def test_reliability_diagram_from_real_calibration(tmp_path, monkeypatch):
     assert save_fig(fig, "reliability").stat().st_size > 0
     with pytest.raises(ValueError, match="no models"):
         reliability_diagram({})
+
+
+# --- robustness figures ---------------------------------------------------------
+
+
+def _robustness_record():
+    from fmnist_lib.robustness import summarize
+
+    accuracy = {
+        "gaussian_noise": {"1": 0.8, "3": 0.6, "5": 0.4},
+        "rotate": {"1": 0.85, "3": 0.7, "5": 0.5},
+        "invert": {"1": 0.1, "3": 0.1, "5": 0.1},
+    }
+    return {
+        "name": "vgg-s0",
+        "clean_accuracy": 0.9,
+        "test_size": 10000,
+        "severities": [1, 3, 5],
+        "accuracy": accuracy,
+        **summarize(0.9, accuracy),
+    }
+
+
+def test_robustness_heatmap_annotates_family_by_severity_with_a_colour_bar():
+    record = _robustness_record()
+    fig = plots.robustness_heatmap(record)
+    assert isinstance(fig, Figure)
+    heat, colour_bar = fig.axes
+    assert colour_bar.get_ylabel() == "accuracy"
+    assert [t.get_text() for t in heat.get_yticklabels()] == list(record["accuracy"])
+    assert [t.get_text() for t in heat.get_xticklabels()] == ["1", "3", "5"]
+    assert [t.get_text() for t in heat.texts][:3] == ["0.80", "0.60", "0.40"]
+    assert "vgg-s0" in heat.get_title() and "clean 90.0%" in heat.get_title()
+    with pytest.raises(ValueError, match=r"families \['rotate'\] lack some of \['1', '3', '5'\]"):
+        plots.robustness_heatmap({**record, "accuracy": {"rotate": {"1": 0.5}}})
+    with pytest.raises(ValueError, match="no accuracy table"):
+        plots.robustness_heatmap({"name": "x"})
+
+
+def test_corruption_examples_one_row_per_family_one_column_per_severity(data):
+    x_test = data[2][:6]
+    fig = plots.corruption_examples(x_test, ["flip", "invert", "rotate"], [0, 1, 5], index=2)
+    assert len(fig.axes) == 9
+    rows = [fig.axes[i * 3] for i in range(3)]
+    assert [ax.get_ylabel() for ax in rows] == ["flip", "invert", "rotate"]
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["clean", "severity 1", "severity 5"]
+    shown = [np.asarray(ax.images[0].get_array()) for ax in fig.axes]
+    assert np.array_equal(shown[0], x_test[2]) and np.array_equal(shown[1], x_test[2][:, ::-1])
+    assert np.array_equal(shown[4], 255 - x_test[2])
+    assert fig.axes[4].images[0].get_clim() == (0, 255)  # fixed scale: the negative shows
+    default = plots.corruption_examples(x_test[0])
+    assert len(default.axes) == 10 * 6
+    with pytest.raises(ValueError, match="index: 6 is out of range"):
+        plots.corruption_examples(x_test, index=6)
+    with pytest.raises(ValueError, match="unknown corruption family 'fog'"):
+        plots.corruption_examples(x_test, ["fog"])
