@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from fmnist_lib.config import (
-    OWN_MODEL_BUDGET,
     ORIGINAL_BUDGET,
+    OWN_MODEL_BUDGET,
     ConfigError,
     TrainConfig,
     profile_config,

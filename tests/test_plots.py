@@ -8,9 +8,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from fmnist_lib import plots
-from fmnist_lib.paths import PROJECT_ROOT
 from fmnist_lib.data import CLASS_NAMES, load_fashion_mnist
 from fmnist_lib.metrics import evaluate_probabilities
+from fmnist_lib.paths import PROJECT_ROOT
 
 
 @pytest.fixture(autouse=True)
