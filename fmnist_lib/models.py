@@ -138,6 +138,7 @@ MODELS: dict[str, Callable] = {
     "resnet": resnet,
 }
 
+
 def list_models() -> list[str]:
     return list(MODELS)
 
