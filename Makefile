@@ -36,8 +36,8 @@ train: setup ## Train the VGG model for the default 10 epochs and print its test
 
 .PHONY: lint
 lint: $(BIN)/fmnist ## ruff lint and format check (configured in pyproject.toml)
-	$(BIN)/ruff check fmnist_lib tests
-	$(BIN)/ruff format --check fmnist_lib tests
+	$(BIN)/ruff check fmnist_lib tests notebooks
+	$(BIN)/ruff format --check fmnist_lib tests notebooks
 
 .PHONY: test
 test: setup lint ## Set up, lint, then the whole test suite (unit, CLI, notebooks, nbval)

@@ -2,7 +2,8 @@
 
 Modules: data (verified loading, splits), augment, models (the registry),
 config (the one validated settings object), training, runs (run directories),
-metrics, predict, plots, notebooks (batch runner), cli.
+metrics, predict, plots, summaries (what the training notebooks show),
+notebooks (batch runner), cli.
 """
 
 __version__ = "0.1.0"

@@ -165,16 +165,25 @@ def git_commit() -> str | None:
         return None
 
 
-def header() -> str:
+def header(accelerators: bool = False) -> str:
     """Versions, CPU and commit in three lines: the first output of every notebook.
 
-    It loads no Keras: the backend line comes from the environment, as Keras reads it.
+    It loads no Keras: the backend named is the one the environment asks for, as
+    Keras reads it. ``accelerators=True``, for a notebook that trains (and so loads
+    Keras anyway), adds a fourth line: the accelerators the active backend sees and
+    the precision ``auto`` picks on them; that one loads Keras.
     """
     versions = ", ".join(f"{name} {v}" for name, v in package_versions().items())
     features = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in cpu_flags()]
-    return (
-        f"versions: {versions}\n"
+    lines = [
+        f"versions: {versions}",
         f"machine: {cpu_model()}, {cpu_count()} cores ({', '.join(features) or 'no AVX2'}), "
-        f"Keras backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}\n"
-        f"code: git commit {git_commit() or 'unknown'}"
-    )
+        f"Keras backend {os.environ.get('KERAS_BACKEND', 'tensorflow')}",
+        f"code: git commit {git_commit() or 'unknown'}",
+    ]
+    if accelerators:
+        lines.append(
+            f"accelerators: {', '.join(gpu_names()) or 'none'} "
+            f"(so precision auto = {auto_precision()})"
+        )
+    return "\n".join(lines)

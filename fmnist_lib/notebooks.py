@@ -36,11 +36,13 @@ RECORD_NAME = "executed.json"
 # Parameters the runner sets itself; any other must be passed with -p NAME=VALUE.
 MANAGED = ("PROFILE", "RUNS_DIR")
 # The training runs, RUNS_DIR/<profile>/<arch>, each notebook of the suite
-# trains or reads. A notebook whose runs are incomplete or newer than its last
-# execution is run again. Read runs are optional (04_evaluation also works from
-# results/ alone), but one that exists must be complete.
+# trains or reads: 01-03 train one architecture each (the ARCH of their notebook),
+# and 04_evaluation reads every run they train (its ARCHS). A notebook whose runs
+# are incomplete or newer than its last execution is run again. Read runs are
+# optional (04_evaluation also works from results/ alone), but one that exists
+# must be complete.
 TRAINS = {"01_arch1": ("arch1",), "02_arch2": ("arch2",), "03_vgg": ("vgg",)}
-READS = {"04_evaluation": ("arch1", "arch2", "vgg")}
+READS = {"04_evaluation": tuple(arch for archs in TRAINS.values() for arch in archs)}
 INJECTED_TAG = "injected-parameters"
 ERROR_TAG = "papermill-error-cell-tag"
 # What a committed notebook may carry: anything else is volatile or personal.

@@ -11,6 +11,7 @@ runs are reused rather than trained twice. Figures go to a temporary folder
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import os
 import re
@@ -67,6 +68,28 @@ def python_source(cell) -> str:
     )
 
 
+def constants(nb) -> dict:
+    """Plain UPPERCASE values a notebook's code cells assign (ARCH, ARCHS, ...)."""
+    values = {}
+    for cell in code_cells(nb):
+        for node in ast.parse(python_source(cell)).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                (target,) = node.targets
+                if isinstance(target, ast.Name) and target.id.isupper():
+                    with contextlib.suppress(ValueError):
+                        values[target.id] = ast.literal_eval(node.value)
+    return values
+
+
+def saved_figures(nb) -> set[str]:
+    """The names a notebook saves figures under; f-strings filled with its constants."""
+    names = set()
+    for cell in code_cells(nb):
+        for f, name in re.findall(r'save_fig\(fig, (f?)"([^"]+)"\)', cell.source):
+            names.add(name.format(**constants(nb)) if f else name)
+    return names
+
+
 def output_text(output) -> str:
     if output.output_type == "stream":
         return output.text
@@ -110,8 +133,10 @@ def test_structure(name):
     assert nb.metadata.kernelspec.name == "python3"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     cells = code_cells(nb)
-    # Versions and hardware first.
-    assert "package_versions()" in cells[0].source and "hardware.describe()" in cells[0].source
+    # Versions and hardware first: one import block, then the library's header.
+    *imports, header = ast.parse(python_source(cells[0])).body
+    assert imports and all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in imports)
+    assert ast.unparse(header).startswith("print(hardware.header("), cells[0].source
     # Exactly one parameters cell, plain UPPERCASE values, followed by a code cell
     # that derives what depends on them.
     tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
@@ -137,6 +162,32 @@ def test_structure(name):
         # Every figure made in a cell is also saved.
         if re.search(r"\bfig = plots\.", cell.source):
             assert "save_fig(fig," in cell.source, cell.source
+
+
+def test_the_runner_knows_what_each_notebook_trains_and_reads():
+    """The runner's TRAINS and READS (staleness, refusing incomplete runs) name the
+    runs the notebooks really train (their ARCH) and read (their ARCHS)."""
+    for name in SUITE:
+        values = constants(load(name))
+        assert runner.TRAINS.get(name, ()) == ((values["ARCH"],) if "ARCH" in values else ())
+        assert runner.READS.get(name, ()) == tuple(values.get("ARCHS", ()))
+    # 01-03 are one notebook for three architectures: only ARCH and the prose differ.
+    trainers = [code_cells(load(name)) for name in runner.TRAINS]
+    for cells in zip(*trainers, strict=True):
+        sources = {re.sub(r'^ARCH = "\w+"$', "ARCH = ...", c.source, flags=re.M) for c in cells}
+        assert len(sources) == 1, sources
+
+
+def test_the_explore_header_loads_no_keras():
+    """00_explore's first cell prints versions and hardware without loading Keras."""
+    setup = python_source(code_cells(load("00_explore"))[0])
+    check = "import sys\nassert not {'keras', 'tensorflow', 'jax'} & set(sys.modules), sys.modules"
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.run(
+        [sys.executable, "-c", f"{setup}\n{check}"], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.startswith("versions: python ") and "machine: " in proc.stdout
 
 
 @pytest.mark.parametrize("name", SUITE)
@@ -179,10 +230,7 @@ def test_checked_cells_are_deterministic_text(name):
 
 def test_committed_figures_match_the_notebooks():
     """figures/ holds exactly what the notebooks save: nothing missing, nothing stale."""
-    names = set()
-    for name in SUITE:
-        for cell in code_cells(load(name)):
-            names.update(re.findall(r'save_fig\(fig, "([^"]+)"\)', cell.source))
+    names = set().union(*(saved_figures(load(name)) for name in SUITE))
     committed = {p.stem for p in (PROJECT_ROOT / "figures").glob("*.png")}
     assert names and names == committed, (sorted(names - committed), sorted(committed - names))
 
