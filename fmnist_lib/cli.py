@@ -354,6 +354,11 @@ def _add_run_notebooks(sub):
     )
     p.add_argument("--force", action="store_true", help="rerun notebooks even if up to date")
     p.add_argument(
+        "--no-estimate",
+        action="store_true",
+        help="full profile: skip the short speed measurement that estimates the training time",
+    )
+    p.add_argument(
         "-p",
         "--parameter",
         dest="parameters",
@@ -385,141 +390,9 @@ def _run_notebooks(args: argparse.Namespace) -> int:
         notebooks_dir=args.notebooks_dir,
         dry_run=args.dry_run,
         progress=True,
+        estimate=args.profile == "full" and not args.no_estimate,
     )
     return 0
-
-
-def _add_bench(sub):
-    from .bench import (
-        ORIGINAL_BUDGET_IMAGES,
-        ORIGINAL_TEST_ACCURACY,
-        QUICK,
-        SIDES,
-    )
-
-    p = sub.add_parser(
-        "bench",
-        help="the original's pipeline and this project's, side by side",
-        description="Train the VGG-like model with the original's pipeline (tf.keras 2, offline "
-        "augmentation into 3x the data, split after augmenting; needs tf-keras) and with this "
-        "project's (Keras 3, on-the-fly augmentation), one after the other on this machine. "
-        "Reports preprocessing time, training images/s, achieved GFLOP/s and fraction of peak, "
-        f"and the time until the test accuracy first reaches {ORIGINAL_TEST_ACCURACY:.2%} "
-        "(the original's 10-epoch VGG result), as JSON and markdown (bench.json, bench.md).",
-    )
-    p.add_argument(
-        "--quick",
-        action="store_true",
-        help=f"CI smoke run of about a minute: {QUICK['subset']:,} source images, "
-        f"{QUICK['max_epochs']} epoch, a lowered target of {QUICK['target'] * 100:g}%% on "
-        f"{QUICK['test_subset']:,} test images (time-to-accuracy not comparable)",
-    )
-    p.add_argument("--out", default="runs/bench", help="report folder (default runs/bench)")
-    p.add_argument(
-        "--sides",
-        default=",".join(SIDES),
-        help="comma-separated sides to run: original, project (default both)",
-    )
-    p.add_argument("--max-epochs", type=int, help="at most this many epochs per side")
-    p.add_argument(
-        "--max-images",
-        type=int,
-        help="at most this many training images seen per side (default "
-        f"{ORIGINAL_BUDGET_IMAGES:,}, the original's 10-epoch budget; none with "
-        "--quick)",
-    )
-    p.add_argument(
-        "--time-limit",
-        type=float,
-        help="stop a side after the epoch in which its elapsed time passes this many seconds",
-    )
-    p.add_argument(
-        "--target", type=float, help=f"test accuracy to reach (default {ORIGINAL_TEST_ACCURACY})"
-    )
-    p.add_argument(
-        "--subset", type=int, help="use N of the 60,000 training images (stratified) on both sides"
-    )
-    p.add_argument("--test-subset", type=int, help="probe accuracy on N test images (default all)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files")
-    p.add_argument("--quiet", action="store_true", help="no progress lines")
-    p.set_defaults(handler=_bench)
-
-
-def _bench_spec(args):
-    from .bench import BenchSpec
-
-    sides = tuple(s.strip() for s in args.sides.split(",") if s.strip())
-    overrides = {
-        key: getattr(args, key)
-        for key in ("max_epochs", "max_images", "time_limit", "target", "subset", "test_subset")
-        if getattr(args, key) is not None
-    }
-    common = {
-        "seed": args.seed,
-        "data_dir": args.data_dir,
-        "sides": sides,
-        "verbose": not args.quiet,
-    }
-    try:
-        if args.quick:
-            return BenchSpec.quick_spec(**common, **overrides)
-        return BenchSpec(**common, **overrides)
-    except TypeError as err:  # pragma: no cover - argparse guards the names
-        raise ConfigError(str(err)) from None
-
-
-def _bench_command(args) -> str:
-    from .bench import SIDES
-
-    """The command, rebuilt from the parsed options (however it was started)."""
-    parts = ["fmnist", "bench"]
-    if args.quick:
-        parts.append("--quick")
-    for key in (
-        "sides",
-        "max_epochs",
-        "max_images",
-        "time_limit",
-        "target",
-        "subset",
-        "test_subset",
-        "seed",
-        "data_dir",
-        "out",
-    ):
-        value = getattr(args, key)
-        default = {"sides": ",".join(SIDES), "seed": 0, "out": "runs/bench"}.get(key)
-        if value is not None and value != default:
-            parts += [f"--{key.replace('_', '-')}", str(value)]
-    if args.quiet:
-        parts.append("--quiet")
-    return shlex.join(parts)
-
-
-def _bench(args) -> int:
-    from .bench import INSTALL_HINT, check_spec, render_markdown, run_bench, tf_keras_available
-
-    spec = _bench_spec(args)
-    check_spec(spec)
-    if "original" in spec.sides and not tf_keras_available():
-        print(
-            f"fmnist bench: tf-keras is not installed: the original pipeline will be skipped. "
-            f"Install it with: {INSTALL_HINT}",
-            file=sys.stderr,
-        )
-    report = run_bench(spec, args.out, command=_bench_command(args))
-    print(render_markdown(report))
-    print(f"Report: {' and '.join(report['paths'])}")
-    failed = [s["pipeline"] for s in report["pipelines"].values() if s.get("status") == "failed"]
-    for side in report["pipelines"].values():
-        if side.get("status") == "failed":
-            print(
-                f"fmnist bench: the {side['pipeline']} pipeline failed: {side['reason']}\n"
-                f"{side.get('stderr_tail', '')}",
-                file=sys.stderr,
-            )
-    return 1 if failed else 0
 
 
 def _add_throughput(sub):
@@ -605,6 +478,7 @@ def _throughput(args) -> int:
     write_json(args.out, report)
     print(markdown(report))
     print(f"Wrote {args.out}")
+    return 0
 
 
 def _add_robustness(sub):
@@ -680,6 +554,151 @@ def _robustness(args) -> int:
                 f"{worst['accuracy']:.4f} ({record['seconds']:.0f} s); wrote {path}"
             )
     return 0
+
+
+def _add_bench(sub):
+    from .bench import (
+        ORIGINAL_BUDGET_IMAGES,
+        ORIGINAL_TEST_ACCURACY,
+        QUICK,
+        SIDES,
+    )
+
+    p = sub.add_parser(
+        "bench",
+        help="the original's pipeline and this project's, side by side",
+        description="Train the VGG-like model with the original's pipeline (tf.keras 2, offline "
+        "augmentation into 3x the data, split after augmenting; needs tf-keras) and with this "
+        "project's (Keras 3, on-the-fly augmentation), one after the other on this machine. "
+        "Reports preprocessing time, training images/s, achieved GFLOP/s and fraction of peak, "
+        f"and the time until the test accuracy first reaches {ORIGINAL_TEST_ACCURACY:.2%} "
+        "(the original's 10-epoch VGG result), as JSON and markdown (bench.json, bench.md).",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"CI smoke run of about a minute: {QUICK['subset']:,} source images, "
+        f"{QUICK['max_epochs']} epoch, a lowered target of {QUICK['target'] * 100:g}%% on "
+        f"{QUICK['test_subset']:,} test images (time-to-accuracy not comparable)",
+    )
+    p.add_argument("--out", default="runs/bench", help="report folder (default runs/bench)")
+    p.add_argument(
+        "--sides",
+        default=",".join(SIDES),
+        help="comma-separated sides to run: original, project (default both)",
+    )
+    p.add_argument("--max-epochs", type=int, help="at most this many epochs per side")
+    p.add_argument(
+        "--max-images",
+        type=int,
+        help="at most this many training images seen per side (default "
+        f"{ORIGINAL_BUDGET_IMAGES:,}, the original's 10-epoch budget; none with "
+        "--quick)",
+    )
+    p.add_argument(
+        "--time-limit",
+        type=float,
+        help="stop a side after the epoch in which its elapsed time passes this many seconds",
+    )
+    p.add_argument(
+        "--target", type=float, help=f"test accuracy to reach (default {ORIGINAL_TEST_ACCURACY})"
+    )
+    p.add_argument(
+        "--subset", type=int, help="use N of the 60,000 training images (stratified) on both sides"
+    )
+    p.add_argument("--test-subset", type=int, help="probe accuracy on N test images (default all)")
+    p.add_argument(
+        "--project-recipe",
+        help="the project side's training recipe (fmnist_lib/recipes.py; default: the "
+        "original's, Adam at a constant rate with rotate+flip)",
+    )
+    p.add_argument(
+        "--project-epochs",
+        type=int,
+        help="the project side's schedule length in epochs (a cosine schedule needs it; "
+        "default: as many as the caps allow)",
+    )
+    p.add_argument(
+        "--project-precision",
+        default="auto",
+        help="the project side's precision policy (default auto: this machine's default)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.set_defaults(handler=_bench)
+
+
+# The bench options that become BenchSpec fields only when given.
+_BENCH_CAPS = (
+    "max_epochs",
+    "max_images",
+    "time_limit",
+    "target",
+    "subset",
+    "test_subset",
+    "project_recipe",
+    "project_epochs",
+)
+
+
+def _bench_spec(args):
+    from .bench import BenchSpec
+
+    sides = tuple(s.strip() for s in args.sides.split(",") if s.strip())
+    overrides = {key: getattr(args, key) for key in _BENCH_CAPS if getattr(args, key) is not None}
+    overrides["project_precision"] = args.project_precision
+    common = {
+        "seed": args.seed,
+        "data_dir": args.data_dir,
+        "sides": sides,
+        "verbose": not args.quiet,
+    }
+    try:
+        if args.quick:
+            return BenchSpec.quick_spec(**common, **overrides)
+        return BenchSpec(**common, **overrides)
+    except TypeError as err:  # pragma: no cover - argparse guards the names
+        raise ConfigError(str(err)) from None
+
+
+def _bench_command(args) -> str:
+    """The command, rebuilt from the parsed options (however it was started)."""
+    from .bench import SIDES
+
+    parts = ["fmnist", "bench"]
+    if args.quick:
+        parts.append("--quick")
+    for key in ("sides", *_BENCH_CAPS, "project_precision", "seed", "data_dir", "out"):
+        value = getattr(args, key)
+        defaults = {"sides": ",".join(SIDES), "seed": 0, "out": "runs/bench"}
+        default = {**defaults, "project_precision": "auto"}.get(key)
+        if value is not None and value != default:
+            parts += [f"--{key.replace('_', '-')}", str(value)]
+    if args.quiet:
+        parts.append("--quiet")
+    return shlex.join(parts)
+
+
+def _bench(args) -> int:
+    from .bench import INSTALL_HINT, check_spec, render_markdown, run_bench, tf_keras_available
+
+    spec = _bench_spec(args)
+    check_spec(spec)
+    if "original" in spec.sides and not tf_keras_available():
+        print(
+            f"fmnist bench: tf-keras is not installed: the original pipeline will be skipped. "
+            f"Install it with: {INSTALL_HINT}",
+            file=sys.stderr,
+        )
+    report = run_bench(spec, args.out, command=_bench_command(args))
+    print(render_markdown(report))
+    print(f"Report: {' and '.join(report['paths'])}")
+    failed = [side for side in report["pipelines"].values() if side.get("status") == "failed"]
+    for side in failed:
+        message = f"the {side['pipeline']} pipeline failed: {side['reason']}"
+        print(f"fmnist bench: {message}\n{side.get('stderr_tail', '')}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -293,11 +293,14 @@ def run_suite(
     notebooks_dir: str | os.PathLike | None = None,
     dry_run: bool = False,
     progress: bool = True,
+    estimate: bool = False,
 ) -> list[Outcome]:
     """Execute the notebooks in order; return what happened to each.
 
     Prints one line per notebook (skipped, or executed with its time) and a
-    summary; ``progress`` adds a tqdm bar over the notebooks.
+    summary; ``progress`` adds a tqdm bar over the notebooks and one over each
+    notebook's cells; ``estimate`` first measures this machine's training speed
+    and says how long the training will take.
 
     Raises UsageError for bad names or parameters (before anything runs) and
     NotebookError when a notebook fails (the batch stops there).
@@ -333,6 +336,8 @@ def run_suite(
     import nbformat
     from tqdm.auto import tqdm
 
+    if estimate:
+        _print_estimate([arch for name, *_ in plan for arch in TRAINS.get(name, ())], profile)
     record_path = out / RECORD_NAME
     record = {"notebooks": {}}
     if record_path.exists():
@@ -375,7 +380,7 @@ def run_suite(
                     "source_sha256": digest,
                     "in_place": in_place,
                 }
-                outcome = _execute(name, source, out, nb_dir, entry, record)
+                outcome = _execute(name, source, out, nb_dir, entry, record, progress)
                 outcome.reason = reason
                 outcomes.append(outcome)
                 bar.write(f"{name:<16} executed in {outcome.seconds:7.1f} s ({reason})")
@@ -398,7 +403,27 @@ def run_suite(
     return outcomes
 
 
-def _execute(name, source, out, nb_dir, entry, record) -> Outcome:
+def _print_estimate(archs: list[str], profile: str) -> None:
+    """Say, before hours of training start, how long they will take on this machine."""
+    if not archs:
+        return
+    from .throughput import training_estimate
+
+    print(f"Measuring this machine's training speed for {', '.join(archs)}...", flush=True)
+    with _quiet_tensorflow():
+        estimate = training_estimate(archs, profile)
+    parts = ", ".join(
+        f"{arch} {m['images_seen'] / 1e6:.2f} M images at {m['images_per_second']:,.0f}/s"
+        for arch, m in estimate["models"].items()
+    )
+    print(
+        f"Training in the {profile} profile: about {estimate['seconds'] / 60:.0f} min ({parts}), "
+        "plus the notebooks' own analysis; a busy machine takes longer.",
+        flush=True,
+    )
+
+
+def _execute(name, source, out, nb_dir, entry, record, progress=False) -> Outcome:
     """Run one notebook into ``out``; keep ``record`` (written after each change) current."""
     import nbformat
     import papermill
@@ -431,7 +456,7 @@ def _execute(name, source, out, nb_dir, entry, record) -> Outcome:
                 parameters=entry["parameters"],
                 kernel_name=KERNEL_NAME,
                 cwd=str(nb_dir),
-                progress_bar=False,
+                progress_bar=progress and {"desc": name, "leave": False},
                 log_output=False,
             )
     except BaseException as err:

@@ -117,8 +117,23 @@ def results_section(results_dir=RESULTS_DIR) -> str:
     if records:
         lines += _recipe_search_lines(records, searches)
         lines += _per_class_table(records)
+    lines += _robustness_table(Path(results_dir) / "robustness")
     lines += _baselines_table(Path(results_dir) / "baselines.json")
     return "\n".join(lines) + "\n"
+
+
+def _robustness_table(folder: Path) -> list[str]:
+    from .robustness import load_records, markdown_table
+
+    records = load_records(folder) if folder.is_dir() else []
+    if not records:
+        return []
+    return [
+        "",
+        "### Robustness: test accuracy when the images shift (`fmnist robustness`)",
+        "",
+        *markdown_table(records).rstrip("\n").split("\n"),
+    ]
 
 
 def _cnn_table(records: list[dict], searches: dict[str, dict]) -> list[str]:

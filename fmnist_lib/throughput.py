@@ -167,3 +167,29 @@ def markdown(report: dict) -> str:
             f"{row['relative_to_first']:.1%} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def training_estimate(archs, profile: str, steps: int = 8) -> dict:
+    """How long training ``archs`` in ``profile`` will take here, from a short measurement now.
+
+    Each model trains ``steps`` batches of its profile's own settings (after a
+    warm-up), and its images seen are divided by that rate; each epoch's
+    validation pass is counted as a third of a training pass per image (forward
+    only). The machine's load can change the real time either way.
+    """
+    from .config import TRAIN_POOL_SIZE, profile_config
+
+    models = {}
+    for arch in archs:
+        config = profile_config(arch, profile)
+        settings = {"augmentation": config.augmentation, "precision": config.precision}
+        report = measure(arch, {arch: settings}, steps=steps, rounds=1, progress=False)
+        rate = report["variants"][arch]["images_per_second"]
+        n_val = (config.subset or TRAIN_POOL_SIZE) - config.n_train
+        validation = config.epochs * n_val / 3
+        models[arch] = {
+            "images_seen": config.images_seen,
+            "images_per_second": rate,
+            "seconds": (config.images_seen + validation) / rate,
+        }
+    return {"models": models, "seconds": sum(m["seconds"] for m in models.values())}

@@ -240,6 +240,11 @@ def test_bad_settings_are_usage_errors(tmp_path, capsys):
     assert cli_main(["bench", "--quick", "--target", "1.5", "--out", str(tmp_path)]) == 2
     assert "target" in capsys.readouterr().err
     assert cli_main(["bench", "--sides", "nope", "--out", str(tmp_path)]) == 2
+    assert cli_main(["bench", "--project-recipe", "fast", "--out", str(tmp_path)]) == 2
+    assert "unknown recipe 'fast'; valid: cosine" in capsys.readouterr().err
+    assert cli_main(["bench", "--project-precision", "fp8", "--out", str(tmp_path)]) == 2
+    assert "project_precision: 'fp8'" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
 
 
 def test_parser_and_module_entry_point():
@@ -247,6 +252,16 @@ def test_parser_and_module_entry_point():
     spec = _bench_spec(args)
     assert spec.quick and spec.max_epochs == 2 and spec.target == bench.QUICK["target"]
     assert _bench_command(args) == "fmnist bench --quick --max-epochs 2"
+    args = build_parser().parse_args(
+        ["bench", "--project-recipe", "cosine-flip-ls", "--project-epochs", "4"]
+    )
+    spec = _bench_spec(args)
+    assert (spec.project_recipe, spec.project_epochs, spec.project_precision) == (
+        "cosine-flip-ls",
+        4,
+        "auto",
+    )
+    assert _bench_command(args).endswith("--project-recipe cosine-flip-ls --project-epochs 4")
     out = subprocess.run(
         [sys.executable, "-m", "fmnist_lib.bench", "--help"],
         capture_output=True,
@@ -289,15 +304,21 @@ def test_quick_bench_writes_a_valid_report(tmp_path, monkeypatch):
     monkeypatch.setattr(
         bench_project, "fit", lambda *a, **k: fits.append(a) or training.fit(*a, **k)
     )
-    code = cli_main(["bench", "--quick", "--out", str(tmp_path), "--quiet"])
+    code = cli_main(
+        ["bench", "--quick", "--project-recipe", "cosine-flip-ls", "--out", str(tmp_path)]
+        + ["--project-epochs", "3", "--quiet"]
+    )
     assert code == 0
     assert len(fits) == 1
+    assert fits[0][1] == 1  # --quick's one-epoch cap is tighter than the 3-epoch schedule
     report = json.loads((tmp_path / "bench.json").read_text())
     assert REPORT_KEYS <= set(report)
     assert report["schema"] == bench.SCHEMA and report["mode"] == "quick"
     assert report["target"]["accuracy"] == bench.QUICK["target"]
     project = report["pipelines"]["project"]
     assert project["status"] == "ok" and SIDE_KEYS <= set(project)
+    assert project["recipe"] == "cosine-flip-ls"
+    assert "adam lr 0.002, cosine lr, flip, label smoothing 0.1" in project["description"]
     assert project["params"]["trainable"] == VGG_TRAINABLE
     assert project["images_per_second"] > 0 and project["epochs_run"] == 1
     preprocessing = project["preprocessing"]

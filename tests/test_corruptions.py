@@ -10,9 +10,9 @@ from PIL import Image
 from skimage.transform import rotate
 
 from fmnist_lib import corruptions
-from fmnist_lib.config import PROJECT_ROOT
 from fmnist_lib.corruptions import CORRUPTIONS, FAMILIES, MAX_SEVERITY, SEVERITIES, corrupt
 from fmnist_lib.data import load_fashion_mnist, stratified_subset
+from fmnist_lib.paths import PROJECT_ROOT
 
 
 @pytest.fixture(scope="module")

@@ -223,3 +223,17 @@ def test_candidates_a_recipe_search_rejected_are_labelled(trained_run, tmp_path)
     assert "other 90.00%, tiny-recipe 50.00%; chosen: **other**" in text
     # the seeds come from the search record: arch1-other-s3 and -s4 are absent
     assert "its seeds 3 and 4 are not trained yet" in text
+
+
+def test_robustness_records_get_their_readme_table(trained_run, tmp_path):
+    from fmnist_lib.robustness import score_run, write_record
+
+    results.add_run(trained_run, tmp_path)
+    assert "### Robustness" not in readme.results_section(tmp_path)
+    record = score_run(trained_run, ["flip", "invert"], (1,), test_subset=200)
+    write_record(record, tmp_path / "robustness")
+    text = readme.results_section(tmp_path)
+    row = next(line for line in text.splitlines() if line.startswith(f"| {record['name']} |"))
+    worst = record["worst_family"]
+    assert row.endswith(f"| {worst['name']} ({100 * worst['accuracy']:.2f}%) |")
+    assert "Accuracy on 200 test images" in text

@@ -71,3 +71,17 @@ def test_throughput_compares_xla_and_where_augmentation_runs(tmp_path):
     for row in report["variants"].values():
         assert row["settings"]["augmentation"] == ["rotate", "flip"]
     assert report["command"].startswith("fmnist throughput --arch arch1 --steps 1")
+
+
+def test_training_estimate_divides_each_budget_by_its_measured_rate():
+    from fmnist_lib.config import profile_config
+    from fmnist_lib.throughput import training_estimate
+
+    estimate = training_estimate(["arch1"], "smoke", steps=2)
+    model = estimate["models"]["arch1"]
+    config = profile_config("arch1", "smoke")
+    assert model["images_seen"] == config.images_seen == 1800
+    assert model["images_per_second"] > 0
+    validation = config.epochs * 200 / 3  # 200 validation images of the 2,000
+    assert model["seconds"] == pytest.approx((1800 + validation) / model["images_per_second"])
+    assert estimate["seconds"] == model["seconds"]

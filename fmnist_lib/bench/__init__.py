@@ -24,6 +24,7 @@ import importlib.util
 import sys
 from dataclasses import dataclass
 
+from ..config import PRECISIONS
 from ..errors import ConfigError
 from ..reference import ORIGINAL_RESULTS
 from .report import SCHEMA, render_markdown
@@ -71,6 +72,11 @@ class BenchSpec:
     data_dir: str | None = None
     sides: tuple[str, ...] = SIDES
     verbose: bool = True
+    # The project side's recipe (fmnist_lib.recipes; None: the original's), schedule
+    # length and precision; the original side always trains as the original did.
+    project_recipe: str | None = None
+    project_epochs: int | None = None
+    project_precision: str = "auto"
 
     @classmethod
     def quick_spec(cls, **overrides) -> BenchSpec:
@@ -97,6 +103,16 @@ def check_spec(spec: BenchSpec) -> None:
         raise ConfigError("give at least one cap: max_epochs, max_images or time_limit")
     if spec.max_epochs is None and spec.max_images is None:
         raise ConfigError("a time limit alone is not enough; also give max_epochs or max_images")
+    if spec.project_recipe is not None:
+        from ..recipes import recipe_settings
+
+        recipe_settings(spec.project_recipe)  # ConfigError naming the valid recipes
+    if spec.project_epochs is not None and spec.project_epochs < 1:
+        raise ConfigError(f"project_epochs: {spec.project_epochs} must be at least 1")
+    if spec.project_precision not in PRECISIONS:
+        raise ConfigError(
+            f"project_precision: {spec.project_precision!r}; choose one of {list(PRECISIONS)}"
+        )
     unknown = [s for s in spec.sides if s not in SIDES]
     if unknown or not spec.sides:
         raise ConfigError(f"sides: {list(spec.sides)}; choose from {list(SIDES)}")

@@ -19,6 +19,8 @@ from keras import layers
 from ..config import TrainConfig
 from ..hardware import package_versions
 from ..models import build_model, count_params
+from ..recipes import recipe_settings
+from ..results import recipe
 from ..training import fit, prepare
 from .recorder import Recorder, make_callback, planned_epochs, recorder_result, test_probe
 
@@ -77,10 +79,18 @@ def run_project(spec) -> dict:
     ``prepare`` times each step itself (``Prepared.seconds``), so the two stay apart.
     """
     load_start = os.getloadavg()
+    settings = recipe_settings(spec.project_recipe) if spec.project_recipe else {}
     config = TrainConfig(
-        arch="vgg", subset=spec.subset, seed=spec.seed, data_dir=spec.data_dir, verbose=0
+        arch="vgg",
+        subset=spec.subset,
+        seed=spec.seed,
+        data_dir=spec.data_dir,
+        precision=spec.project_precision,
+        verbose=0,
+        **settings,
     )
-    epochs = planned_epochs(config.n_train, spec.max_epochs, spec.max_images)
+    caps = [e for e in (spec.max_epochs, spec.project_epochs) if e]
+    epochs = planned_epochs(config.n_train, min(caps) if caps else None, spec.max_images)
     config = config.replace(epochs=epochs)
     recorder = Recorder.for_side(spec.to_dict(), "project", config.n_train, config.batch_size)
     prepared = prepare(config)
@@ -107,10 +117,11 @@ def run_project(spec) -> dict:
     return {
         "pipeline": "project",
         "status": "ok",
-        "description": "fmnist_lib: Keras 3, augmentation layers "
-        f"{'+'.join(config.augmentation)} on the fly, stratified split before augmenting "
-        f"(val_fraction {config.val_fraction}), {prepared.precision}, batch "
-        f"{config.batch_size}, {config.optimizer} lr={config.learning_rate:g}",
+        "description": "fmnist_lib: Keras 3, "
+        f"recipe {spec.project_recipe or 'original'} ({recipe(config.to_dict())}) over "
+        f"{epochs} epochs, augmentation layers on the fly, stratified split before augmenting "
+        f"(val_fraction {config.val_fraction}), {prepared.precision}, batch {config.batch_size}",
+        "recipe": spec.project_recipe,
         "versions": {k: v for k, v in package_versions().items() if k != "jax"},
         "precision": prepared.precision,
         "params": count_params(prepared.model),
