@@ -237,3 +237,21 @@ def test_robustness_records_get_their_readme_table(trained_run, tmp_path):
     worst = record["worst_family"]
     assert row.endswith(f"| {worst['name']} ({100 * worst['accuracy']:.2f}%) |")
     assert "Accuracy on 200 test images" in text
+
+
+def test_bf16_against_float32_line_from_paired_seeds(trained_run, tmp_path):
+    path = results.add_run(trained_run, tmp_path)
+    base = read_json(path)
+    accuracies = {"mixed_bfloat16": (0.931, 0.933, 0.932), "float32": (0.930, 0.932, 0.931)}
+    for precision, values in accuracies.items():
+        for seed, accuracy in enumerate(values):
+            record = {**base, "name": f"p-{precision}-s{seed}"}
+            record["config"] = {**base["config"], "precision": precision, "seed": seed}
+            record["metrics"] = {**base["metrics"], "seed": seed}
+            record["metrics"]["test"] = {**base["metrics"]["test"], "accuracy": accuracy}
+            write_json(tmp_path / "runs" / f"{record['name']}.json", record)
+    line = next(
+        line for line in readme.results_section(tmp_path).splitlines() if "bf16 against" in line
+    )
+    assert "mean test accuracy 93.20% (3 seeds) against 93.10% (3 seeds)" in line
+    assert "a difference of +0.10 points, **within** the 0.2 points" in line
