@@ -114,7 +114,7 @@ def workspace(tmp_path_factory) -> Path:
     return root
 
 
-def run_cli(capsys, *args) -> tuple[int, str, str]:
+def run_notebooks_cli(capsys, *args) -> tuple[int, str, str]:
     rc = main(["run-notebooks", *map(str, args)])
     captured = capsys.readouterr()
     return rc, captured.out, captured.err
@@ -239,7 +239,7 @@ def test_committed_figures_match_the_notebooks():
 
 
 def test_unknown_parameter_fails_early(capsys, tmp_path):
-    rc, _, err = run_cli(capsys, "-p", "EPOCHS=3", "--out", tmp_path / "out")
+    rc, _, err = run_notebooks_cli(capsys, "-p", "EPOCHS=3", "--out", tmp_path / "out")
     assert rc == 2
     assert "'EPOCHS' is not in the parameters cell of 00_explore.ipynb" in err
     assert "SEED" in err  # lists the valid ones
@@ -249,16 +249,16 @@ def test_unknown_parameter_fails_early(capsys, tmp_path):
 
 
 def test_parameter_type_and_managed_parameters_are_checked(capsys, tmp_path):
-    rc, _, err = run_cli(capsys, "-p", "SEED=abc", "--out", tmp_path)
+    rc, _, err = run_notebooks_cli(capsys, "-p", "SEED=abc", "--out", tmp_path)
     assert rc == 2 and "SEED" in err and "int" in err
-    rc, _, err = run_cli(capsys, "-p", "PROFILE=full", "--out", tmp_path)
+    rc, _, err = run_notebooks_cli(capsys, "-p", "PROFILE=full", "--out", tmp_path)
     assert rc == 2 and "--profile" in err
-    rc, _, err = run_cli(capsys, "-p", "no-equals-sign", "--out", tmp_path)
+    rc, _, err = run_notebooks_cli(capsys, "-p", "no-equals-sign", "--out", tmp_path)
     assert rc == 2 and "NAME=VALUE" in err
 
 
 def test_unknown_only_name_lists_valid_names(capsys, tmp_path):
-    rc, _, err = run_cli(capsys, "--only", "05_nope", "--out", tmp_path)
+    rc, _, err = run_notebooks_cli(capsys, "--only", "05_nope", "--out", tmp_path)
     assert rc == 2
     assert "05_nope" in err and ", ".join(SUITE) in err
 
@@ -267,7 +267,7 @@ def test_evaluation_refuses_an_incomplete_suite_run(capsys, tmp_path):
     run_dir = tmp_path / "runs" / "smoke" / "arch2"
     run_dir.mkdir(parents=True)
     set_status(run_dir, "running")
-    rc, _, err = run_cli(
+    rc, _, err = run_notebooks_cli(
         capsys, "--only", "04_evaluation", "--runs-dir", tmp_path / "runs", "--out", tmp_path
     )
     assert rc == 1
@@ -277,7 +277,7 @@ def test_evaluation_refuses_an_incomplete_suite_run(capsys, tmp_path):
 def test_evaluation_works_from_results_alone(capsys, tmp_path, monkeypatch):
     """A fresh clone has results/ but no runs: 04_evaluation still runs, training nothing."""
     monkeypatch.setenv("FMNIST_FIGURES_DIR", str(tmp_path / "figures"))
-    rc, out, err = run_cli(
+    rc, out, err = run_notebooks_cli(
         capsys, "--only", "04_evaluation", "--runs-dir", tmp_path / "none", "--out", tmp_path
     )
     assert rc == 0, err
@@ -325,7 +325,7 @@ def test_failing_notebook_stops_the_batch(capsys, tmp_path):
     )
     make_notebook(folder / "c_later.ipynb", "print('never')")
 
-    rc, _, err = run_cli(capsys, "--notebooks-dir", folder, "--out", out)
+    rc, _, err = run_notebooks_cli(capsys, "--notebooks-dir", folder, "--out", out)
     assert rc == 1
     assert "b_fails.ipynb failed in cell In [2]" in err
     assert "raise ValueError('boom')" in err and "ValueError: boom" in err
@@ -342,7 +342,7 @@ def test_failing_notebook_stops_the_batch(capsys, tmp_path):
     assert "c_later" not in record
 
     # A rerun skips what succeeded and retries the failed notebook.
-    rc, out_text, err = run_cli(capsys, "--notebooks-dir", folder, "--out", out, "--dry-run")
+    rc, out_text, err = run_notebooks_cli(capsys, "--notebooks-dir", folder, "--out", out, "--dry-run")
     assert rc == 0
     assert re.search(r"a_ok +skipped", out_text)
     assert re.search(r"b_fails +would run: last attempt failed", out_text)
@@ -359,7 +359,7 @@ def test_in_place_writes_clean_sources(capsys, tmp_path):
         "SEED * 2",
         parameters='PROFILE = "smoke"\nSEED = 0',
     )
-    rc, _, _ = run_cli(
+    rc, _, _ = run_notebooks_cli(
         capsys, "--notebooks-dir", folder, "--out", out, "--in-place", "--profile", "full",
         "-p", "SEED=3",
     )  # fmt: skip
@@ -431,15 +431,15 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
     assert executed_suite.returncode == 0
     common = ["--out", workspace / "out", "--runs-dir", workspace / "runs"]
     copies = {p: p.stat().st_mtime_ns for p in (workspace / "out").glob("*.ipynb")}
-    rc, out, _ = run_cli(capsys, *common)
+    rc, out, _ = run_notebooks_cli(capsys, *common)
     assert rc == 0
     assert len(re.findall(r"skipped: already executed for smoke", out)) == len(SUITE)
     assert {p: p.stat().st_mtime_ns for p in copies} == copies
 
     # Another profile, a new parameter value, or --force: everything would run.
-    rc, out, _ = run_cli(capsys, *common, "--dry-run", "--force", "--only", "00_explore")
+    rc, out, _ = run_notebooks_cli(capsys, *common, "--dry-run", "--force", "--only", "00_explore")
     assert re.search(r"00_explore +would run: --force", out)
-    rc, out, _ = run_cli(capsys, *common, "--dry-run", "-p", "SEED=1")
+    rc, out, _ = run_notebooks_cli(capsys, *common, "--dry-run", "-p", "SEED=1")
     assert out.count("parameters changed") == len(SUITE)
 
     # A retrained run invalidates the notebooks that train or read it.
@@ -447,7 +447,7 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
     stat = status.stat()
     os.utime(status, (stat.st_atime, stat.st_mtime + 3600))
     try:
-        rc, out, _ = run_cli(capsys, *common, "--dry-run")
+        rc, out, _ = run_notebooks_cli(capsys, *common, "--dry-run")
     finally:
         os.utime(status, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     stale = {line.split()[0] for line in out.splitlines() if "would run: run " in line}
@@ -458,7 +458,7 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
     stat = record.stat()
     os.utime(record, (stat.st_atime, time.time() + 3600))
     try:
-        rc, out, _ = run_cli(capsys, *common, "--dry-run")
+        rc, out, _ = run_notebooks_cli(capsys, *common, "--dry-run")
     finally:
         os.utime(record, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     stale = {line.split()[0] for line in out.splitlines() if "would run: results " in line}
@@ -470,7 +470,7 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
     nb = nbformat.read(copy_dir / "00_explore.ipynb", as_version=4)
     nb.cells[0].source += "\n\nEdited."
     nbformat.write(nb, copy_dir / "00_explore.ipynb")
-    rc, out, _ = run_cli(capsys, *common, "--dry-run", "--notebooks-dir", copy_dir)
+    rc, out, _ = run_notebooks_cli(capsys, *common, "--dry-run", "--notebooks-dir", copy_dir)
     assert re.search(r"00_explore +would run: notebook source changed", out)
     assert out.count("skipped: already executed") == len(SUITE) - 1
 
