@@ -342,7 +342,9 @@ def test_failing_notebook_stops_the_batch(capsys, tmp_path):
     assert "c_later" not in record
 
     # A rerun skips what succeeded and retries the failed notebook.
-    rc, out_text, err = run_notebooks_cli(capsys, "--notebooks-dir", folder, "--out", out, "--dry-run")
+    rc, out_text, err = run_notebooks_cli(
+        capsys, "--notebooks-dir", folder, "--out", out, "--dry-run"
+    )
     assert rc == 0
     assert re.search(r"a_ok +skipped", out_text)
     assert re.search(r"b_fails +would run: last attempt failed", out_text)
