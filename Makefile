@@ -29,6 +29,8 @@ data: ## Get Fashion-MNIST: the Debian package when root, else the loader's fall
 .PHONY: reproduce
 reproduce: setup ## Set up, then run the notebook suite (PROFILE=full|smoke) into notebooks/
 	$(BIN)/fmnist run-notebooks --profile $(PROFILE) --in-place
+	@# The run's record (time per notebook, machine, commit) for the README
+	mkdir -p results/suite && cp runs/notebooks/$(PROFILE)/executed.json results/suite/$(PROFILE).json
 
 .PHONY: train
 train: setup ## Train the VGG model for the default 10 epochs and print its test metrics

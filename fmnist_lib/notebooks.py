@@ -388,6 +388,8 @@ def run_suite(
     finally:
         bar.close()
     tally = {s: sum(o.status == s for o in outcomes) for s in ("executed", "skipped", "planned")}
+    if not dry_run:
+        _record_last_run(record_path, profile, outcomes, time.perf_counter() - started)
     done = (
         f"{tally['planned']} would run, {tally['skipped']} up to date (dry run)"
         if dry_run
@@ -401,6 +403,27 @@ def run_suite(
             f"their own values, whatever profile ({profile}) produced the outputs."
         )
     return outcomes
+
+
+def _record_last_run(record_path: Path, profile: str, outcomes, seconds: float) -> None:
+    """The whole run's wall time and machine, beside the per-notebook entries."""
+    from . import hardware
+
+    record = read_json(record_path) if record_path.exists() else {"notebooks": {}}
+    record["last_run"] = {
+        "profile": profile,
+        "wall_seconds": seconds,
+        "executed": [o.name for o in outcomes if o.status == "executed"],
+        "skipped": [o.name for o in outcomes if o.status == "skipped"],
+        "machine": {
+            "cpu": hardware.cpu_model(),
+            "cores": hardware.cpu_count(),
+            "bf16": hardware.has_bf16(),
+        },
+        "git_commit": hardware.git_commit(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    write_json(record_path, record)
 
 
 def _print_estimate(archs: list[str], profile: str) -> None:

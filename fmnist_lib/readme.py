@@ -119,9 +119,27 @@ def results_section(results_dir=RESULTS_DIR) -> str:
         lines += _precision_lines(records)
         lines += _recipe_search_lines(records, searches)
         lines += _per_class_table(records)
+    lines += _suite_lines(Path(results_dir) / "suite" / "full.json")
     lines += _robustness_table(Path(results_dir) / "robustness")
     lines += _baselines_table(Path(results_dir) / "baselines.json")
     return "\n".join(lines) + "\n"
+
+
+def _suite_lines(path: Path) -> list[str]:
+    """How long the last full run of the notebook suite took (`make reproduce`)."""
+    if not path.exists():
+        return []
+    run = read_json(path)["last_run"]
+    machine = run["machine"]
+    if run["skipped"]:
+        return []  # a partial rerun says nothing about the whole suite's time
+    return [
+        "",
+        f"The notebook suite in the full profile (`make reproduce`, all {len(run['executed'])} "
+        f"notebooks) ran in {run['wall_seconds'] / 60:.0f} min on {machine['cpu']}, "
+        f"{machine['cores']} cores, {'with' if machine['bf16'] else 'without'} native bf16 "
+        f"(code at {run['git_commit']}).",
+    ]
 
 
 def _robustness_table(folder: Path) -> list[str]:

@@ -406,7 +406,12 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
     assert executed_suite.returncode == 0, executed_suite.stderr[-3000:]
     lines = [line for line in executed_suite.stdout.splitlines() if " executed in " in line]
     assert [line.split()[0] for line in lines] == SUITE  # in order, each timed
-    record = json.loads((workspace / "out" / runner.RECORD_NAME).read_text())["notebooks"]
+    whole = json.loads((workspace / "out" / runner.RECORD_NAME).read_text())
+    last_run = whole["last_run"]  # the README's suite-duration line reads this
+    assert last_run["profile"] == "smoke" and last_run["executed"] == SUITE
+    assert last_run["skipped"] == [] and last_run["wall_seconds"] > 0
+    assert set(last_run["machine"]) == {"cpu", "cores", "bf16"}
+    record = whole["notebooks"]
     for name in SUITE:
         nb = nbformat.read(workspace / "out" / f"{name}.ipynb", as_version=4)
         for cell in code_cells(nb):
