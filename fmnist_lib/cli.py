@@ -395,6 +395,81 @@ def _run_notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_robustness(sub):
+    p = sub.add_parser(
+        "robustness",
+        help="accuracy of saved models on corrupted test images",
+        description="Score each run's saved model (no training) on corrupted copies of the "
+        "test images: noise, blur, contrast, brightness, JPEG, rotation, translation, "
+        "occlusion, mirror image and inverted contrast, at severities 1 (mild) to 5, as the "
+        "run scored itself (flip TTA when trained with it). Writes one JSON record per run. "
+        "The families and their levels are listed in docs/robustness.md.",
+    )
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (model.keras)")
+    p.add_argument("--families", help="comma-separated corruption families (default all)")
+    p.add_argument(
+        "--severities",
+        default="1,2,3,4,5",
+        help="comma-separated severities from 0 (the clean images) to 5 (default 1,2,3,4,5)",
+    )
+    p.add_argument(
+        "--test-subset",
+        type=int,
+        metavar="N",
+        help="score a stratified subset of N test images (100 to 10,000; default all)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="subset and corruption seed (default 0)")
+    p.add_argument("--out", help="folder for the records (default results/robustness/)")
+    p.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    p.set_defaults(handler=_robustness)
+
+
+def _robustness(args) -> int:
+    from . import robustness
+
+    families = None
+    if args.families is not None:
+        families = [name.strip() for name in args.families.split(",") if name.strip()]
+    severities = []
+    for item in args.severities.split(","):
+        try:
+            severities.append(int(item))
+        except ValueError:
+            raise UsageError(
+                f"--severities: {item.strip()!r} is not a whole number; valid severities are "
+                f"0 to {robustness.MAX_SEVERITY}"
+            ) from None
+    # Everything is checked before the first model is scored: a bad argument leaves no file.
+    try:
+        run_dirs = robustness.check_runs(args.runs)
+        families, severities = robustness.check_request(families, severities, args.test_subset)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    out = Path(args.out) if args.out else robustness.ROBUSTNESS_DIR
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: expected a folder for the records, found a file")
+    for run_dir in run_dirs:
+        record = robustness.score_run(
+            run_dir,
+            families,
+            severities,
+            test_subset=args.test_subset,
+            seed=args.seed,
+            data_dir=args.data_dir,
+            progress=not args.quiet,
+        )
+        path = robustness.write_record(record, out)
+        if not args.quiet:
+            worst = record["worst_family"]
+            print(
+                f"{record['name']}: clean {record['clean_accuracy']:.4f}, mean corruption "
+                f"{record['mean_corruption_accuracy']:.4f}, worst {worst['name']} "
+                f"{worst['accuracy']:.4f} ({record['seconds']:.0f} s); wrote {path}"
+            )
+    return 0
+
+
 def _add_throughput(sub):
     p = sub.add_parser(
         "throughput",
@@ -476,83 +551,7 @@ def _throughput(args) -> int:
     command += ["--augment", args.augment] if args.augment is not None else []
     report["command"] = shlex.join([*command, "--out", str(args.out)])
     write_json(args.out, report)
-    print(markdown(report))
-    print(f"Wrote {args.out}")
-    return 0
-
-
-def _add_robustness(sub):
-    p = sub.add_parser(
-        "robustness",
-        help="accuracy of saved models on corrupted test images",
-        description="Score each run's saved model (no training) on corrupted copies of the "
-        "test images: noise, blur, contrast, brightness, JPEG, rotation, translation, "
-        "occlusion, mirror image and inverted contrast, at severities 1 (mild) to 5, as the "
-        "run scored itself (flip TTA when trained with it). Writes one JSON record per run. "
-        "The families and their levels are listed in docs/robustness.md.",
-    )
-    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="run directories (model.keras)")
-    p.add_argument("--families", help="comma-separated corruption families (default all)")
-    p.add_argument(
-        "--severities",
-        default="1,2,3,4,5",
-        help="comma-separated severities from 0 (the clean images) to 5 (default 1,2,3,4,5)",
-    )
-    p.add_argument(
-        "--test-subset",
-        type=int,
-        metavar="N",
-        help="score a stratified subset of N test images (100 to 10,000; default all)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="subset and corruption seed (default 0)")
-    p.add_argument("--out", help="folder for the records (default results/robustness/)")
-    p.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files")
-    p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
-    p.set_defaults(handler=_robustness)
-
-
-def _robustness(args) -> int:
-    from . import robustness
-
-    families = None
-    if args.families is not None:
-        families = [name.strip() for name in args.families.split(",") if name.strip()]
-    severities = []
-    for item in args.severities.split(","):
-        try:
-            severities.append(int(item))
-        except ValueError:
-            raise UsageError(
-                f"--severities: {item.strip()!r} is not a whole number; valid severities are "
-                f"0 to {robustness.MAX_SEVERITY}"
-            ) from None
-    # Everything is checked before the first model is scored: a bad argument leaves no file.
-    try:
-        run_dirs = robustness.check_runs(args.runs)
-        families, severities = robustness.check_request(families, severities, args.test_subset)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    out = Path(args.out) if args.out else robustness.ROBUSTNESS_DIR
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {out}: expected a folder for the records, found a file")
-    for run_dir in run_dirs:
-        record = robustness.score_run(
-            run_dir,
-            families,
-            severities,
-            test_subset=args.test_subset,
-            seed=args.seed,
-            data_dir=args.data_dir,
-            progress=not args.quiet,
-        )
-        path = robustness.write_record(record, out)
-        if not args.quiet:
-            worst = record["worst_family"]
-            print(
-                f"{record['name']}: clean {record['clean_accuracy']:.4f}, mean corruption "
-                f"{record['mean_corruption_accuracy']:.4f}, worst {worst['name']} "
-                f"{worst['accuracy']:.4f} ({record['seconds']:.0f} s); wrote {path}"
-            )
+    print(f"{markdown(report)}\nWrote {args.out}")
     return 0
 
 

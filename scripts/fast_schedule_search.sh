@@ -19,14 +19,10 @@ recipe=$("$python" -c \
 for e in "${epochs[@]}"; do
   [[ $e =~ ^[1-9][0-9]*$ ]] || { echo "epochs must be positive integers, got $e" >&2; exit 2; }
 done
+source "$(dirname "$0")/train_or_resume.sh"
 for e in "${epochs[@]}"; do
-  dir="$out/vgg-$recipe-${e}ep-bf16-s0"
-  if [ -d "$dir" ]; then
-    "$fmnist" train --resume "$dir" --quiet
-  else
-    "$fmnist" train --arch vgg --recipe "$recipe" --epochs "$e" --precision mixed_bfloat16 \
-      --seed 0 --out "$out" --run-name "vgg-$recipe-${e}ep-bf16-s0" --quiet
-  fi
+  train_or_resume "$out/vgg-$recipe-${e}ep-bf16-s0" --arch vgg --recipe "$recipe" --epochs "$e" \
+    --precision mixed_bfloat16 --seed 0
 done
 "$python" - "$out" "$search_dir" "$recipe" "${epochs[@]}" <<'PY'
 import sys

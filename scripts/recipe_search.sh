@@ -28,14 +28,9 @@ names=("$@")
 read -ra confirm_seeds <<<"$(recipes "r.CONFIRM_SEEDS")"
 [ ${#names[@]} -gt 0 ] || { echo "no default candidates for $arch; name the recipes" >&2; exit 2; }
 
+source "$(dirname "$0")/train_or_resume.sh"
 train() {  # train NAME SEED: train (or resume, or skip when complete) one run
-  local dir="$out/$arch-$1-s$2"
-  if [ -d "$dir" ]; then
-    "$fmnist" train --resume "$dir" --quiet
-  else
-    "$fmnist" train --profile full --arch "$arch" --seed "$2" --recipe "$1" \
-      --out "$out" --run-name "$arch-$1-s$2" --quiet
-  fi
+  train_or_resume "$out/$arch-$1-s$2" --profile full --arch "$arch" --seed "$2" --recipe "$1"
 }
 
 for name in "${names[@]}"; do  # all names checked before hours of training start

@@ -41,17 +41,12 @@ for name in "${names[@]}"; do
   [[ " ${all[*]} " == *" $name "* ]] || { echo "unknown run $name; valid: ${all[*]}" >&2; exit 2; }
 done
 
+source "$(dirname "$0")/train_or_resume.sh"
 for name in "${names[@]}"; do
-  dir="$out/$name"
-  if [ -d "$dir" ]; then
-    "$fmnist" train --resume "$dir" --quiet
-    continue
-  fi
   arch=${name%%-*}
   seed=${name##*-s}
   # shellcheck disable=SC2086  # the settings are a list of options
-  "$fmnist" train --profile full --arch "$arch" --seed "$seed" ${LONGER[$name]:-} \
-    --out "$out" --run-name "$name" --quiet
+  train_or_resume "$out/$name" --profile full --arch "$arch" --seed "$seed" ${LONGER[$name]:-}
 done
 for name in "${names[@]}"; do "$fmnist" results add "$out/$name"; done
 "$fmnist" results readme
