@@ -12,18 +12,15 @@ python=${PYTHON:-.venv/bin/python}
 out=${PRECISION_DIR:-runs/precision}
 recipe=$("$python" -c \
   'from fmnist_lib.results import recipe_searches; print(recipe_searches()["vgg"]["chosen"])')
+source "$(dirname "$0")/train_or_resume.sh"
 declare -A POLICY=([bf16]=mixed_bfloat16 [float32]=float32)
 runs=()
 for seed in 0 1 2; do
   for precision in bf16 float32; do
-    name="vgg-$recipe-${epochs}ep-$precision-s$seed"
-    if [ -d "$out/$name" ]; then
-      "$fmnist" train --resume "$out/$name" --quiet
-    else
-      "$fmnist" train --arch vgg --recipe "$recipe" --epochs "$epochs" --seed "$seed" \
-        --precision "${POLICY[$precision]}" --out "$out" --run-name "$name" --quiet
-    fi
-    runs+=("$out/$name")
+    dir="$out/vgg-$recipe-${epochs}ep-$precision-s$seed"
+    train_or_resume "$dir" --arch vgg --recipe "$recipe" --epochs "$epochs" --seed "$seed" \
+      --precision "${POLICY[$precision]}"
+    runs+=("$dir")
   done
 done
 "$fmnist" results add "${runs[@]}"

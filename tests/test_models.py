@@ -72,16 +72,31 @@ def test_augmentation_names_are_validated():
         check_augmentation(["rotate", "zoom"])
 
 
-def test_auto_precision_keeps_float32_on_cpus_until_bf16_is_validated(monkeypatch):
+def test_auto_precision_follows_the_hardware(monkeypatch):
     from fmnist_lib import hardware
 
     monkeypatch.setattr(hardware, "gpu_names", lambda: [])
+    monkeypatch.setattr(hardware, "has_bf16", lambda: False)
+    assert hardware.auto_precision() == "float32"  # AVX2-only CPUs emulate bf16
     monkeypatch.setattr(hardware, "has_bf16", lambda: True)
-    assert hardware.auto_precision() == "float32"
-    monkeypatch.setattr(hardware, "BF16_CPU_DEFAULT", True)
     assert hardware.auto_precision() == "mixed_bfloat16"
     monkeypatch.setattr(hardware, "gpu_names", lambda: ["/physical_device:GPU:0"])
     assert hardware.auto_precision() == "mixed_float16"
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        ("fpu avx2 fma", False),  # Zen 3
+        ("avx2 avx512f avx512_bf16", True),  # Zen 5
+        ("avx2 avx512f amx_bf16 amx_tile", True),  # Xeon with AMX
+    ],
+)
+def test_native_bf16_is_detected_from_the_cpu_flags(monkeypatch, flags, expected):
+    from fmnist_lib import hardware
+
+    monkeypatch.setattr(hardware, "_cpuinfo", lambda field: flags if field == "flags" else None)
+    assert hardware.has_bf16() is expected
 
 
 def test_mixed_precision_keeps_the_output_in_float32():
