@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm  # the command line's bar; notebooks score without one
 
 from .corruptions import (
     FAMILIES,
