@@ -229,7 +229,7 @@ def train(
         callbacks = run_callbacks(config, run_dir, resumed_from) + list(extra_callbacks)
         fit(prepared, config.epochs, config.seed, callbacks, config.verbose)
         history = check_history(run_dir / "history.json", config.epochs)
-        probs, test = evaluate(prepared, run_dir, config.tta_flip)
+        test = evaluate(prepared, run_dir, config.tta_flip)
         metrics = record(config, run_dir, prepared, history, test, resumed_from, commit)
     except BaseException as err:
         reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{err}"
@@ -364,15 +364,18 @@ def check_history(history_path: Path, epochs: int) -> list[dict]:
     return history
 
 
-def evaluate(prepared: Prepared, run_dir: Path, tta_flip: bool) -> tuple[np.ndarray, dict]:
-    """The checkpoint with the lowest validation loss, scored once on the test set."""
+def evaluate(prepared: Prepared, run_dir: Path, tta_flip: bool) -> dict:
+    """The checkpoint with the lowest validation loss, scored once on the test set.
+
+    Writes its test probabilities and the model beside the run's other files.
+    """
     model = prepared.model
     model.load_weights(run_dir / BEST_WEIGHTS)
     probs = predict_probabilities(model, prepared.splits.x_test, tta_flip=tta_flip)
     y_test = prepared.splits.y_test
     write_npz(run_dir / "test_predictions.npz", probs=probs.astype(np.float16), y_true=y_test)
     atomic_save_model(model, run_dir / "model.keras")
-    return probs, evaluate_probabilities(y_test, probs)
+    return evaluate_probabilities(y_test, probs)
 
 
 def record(config, run_dir, prepared, history, test, resumed_from, commit) -> dict:
