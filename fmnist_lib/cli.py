@@ -515,7 +515,7 @@ def _add_throughput(sub):
 def _throughput(args) -> int:
     from .models import BATCH_NORMS
     from .runs import write_json
-    from .throughput import markdown, measure, variants
+    from .throughput import markdown, measure, variant_grid
 
     if not 1 <= args.steps <= 10_000 or not 1 <= args.rounds <= 100:
         raise UsageError("--steps must be 1..10,000 and --rounds 1..100")
@@ -528,7 +528,7 @@ def _throughput(args) -> int:
         augmentation = None
         if args.augment is not None:
             augmentation = [a for a in args.augment.split(",") if a and a != "none"]
-        chosen = variants(
+        chosen = variant_grid(
             args.precisions or (),
             args.batch_norm or (),
             [x == "on" for x in args.xla or ()],

@@ -25,6 +25,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import hardware
 from .config import PROFILES
 from .errors import NotebookError, UsageError
 from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
@@ -349,6 +350,9 @@ def run_suite(
             ) from None
     outcomes = []
     started = time.perf_counter()
+    # The code that runs is the checkout as the run starts: --in-place rewrites tracked
+    # notebooks as it goes, which would mark every later look at the commit dirty.
+    commit = hardware.git_commit()
     bar = tqdm(total=len(plan), unit="nb", desc=f"notebooks ({profile})", disable=not progress)
     try:
         for name, values, run_dirs, results_dir in plan:
@@ -389,7 +393,8 @@ def run_suite(
         bar.close()
     tally = {s: sum(o.status == s for o in outcomes) for s in ("executed", "skipped", "planned")}
     if not dry_run:
-        _record_last_run(record_path, profile, outcomes, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        _record_last_run(record, record_path, profile, outcomes, seconds, commit)
     done = (
         f"{tally['planned']} would run, {tally['skipped']} up to date (dry run)"
         if dry_run
@@ -405,11 +410,8 @@ def run_suite(
     return outcomes
 
 
-def _record_last_run(record_path: Path, profile: str, outcomes, seconds: float) -> None:
-    """The whole run's wall time and machine, beside the per-notebook entries."""
-    from . import hardware
-
-    record = read_json(record_path) if record_path.exists() else {"notebooks": {}}
+def _record_last_run(record, record_path, profile, outcomes, seconds, commit) -> None:
+    """The whole run's wall time, machine and commit, beside the per-notebook entries."""
     record["last_run"] = {
         "profile": profile,
         "wall_seconds": seconds,
@@ -420,7 +422,7 @@ def _record_last_run(record_path: Path, profile: str, outcomes, seconds: float) 
             "cores": hardware.cpu_count(),
             "bf16": hardware.has_bf16(),
         },
-        "git_commit": hardware.git_commit(),
+        "git_commit": commit,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_json(record_path, record)

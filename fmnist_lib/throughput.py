@@ -36,7 +36,7 @@ AXES = {"batch_norm": "fused", "jit_compile": "auto", "augment_in": "model"}
 AUGMENT_PLACES = ("model", "pipeline")
 
 
-def variants(
+def variant_grid(
     precisions=(), batch_norms=(), jit_compile=(), augment_in=(), augmentation=None
 ) -> dict[str, dict]:
     """Every combination of the given axes, named by its values (``bf16/fused/xla-off``).
