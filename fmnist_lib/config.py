@@ -25,7 +25,9 @@ DEFAULT_EPOCHS = 10
 # The original's training budget, as images seen in training (docs/original.md):
 # 10 epochs over 144,000 augmented images, or over 48,000 plain ones for arch1.
 ORIGINAL_BUDGET = {model: run["images_seen"] for model, run in ORIGINAL_RESULTS.items()}
-PROFILES = ("full", "smoke")
+PROFILES = ("full", "quick", "smoke")
+# The quick profile's schedule length: minutes per notebook on a 2-core CPU.
+QUICK_EPOCHS = 2
 
 # This project's own model trains with the known levers for small residual
 # networks, fixed in advance rather than tuned on test: warm-up + cosine, label
@@ -207,15 +209,20 @@ def _float_range(name, value, low, high, open_low=False):
         raise ConfigError(f"{name}: {value} is out of range; it must be in {bracket}{low}, {high}]")
 
 
-def profile_config(arch: str, profile: str = "full", **overrides) -> TrainConfig:
-    """The settings of a named profile for one architecture.
+def profile_config(
+    arch: str, profile: str = "full", recipe: str | None = None, **overrides
+) -> TrainConfig:
+    """The settings of a named profile for one architecture, optionally with a recipe.
 
     ``full`` trains on the full training split for the original's budget of
     images seen, with the original's optimiser and augmentation (none for arch1),
     and this project's own model at its one-hour budget with its recipe;
-    ``smoke`` is a 2,000-image, one-epoch run for tests.
+    ``quick`` is a short interactive run on the full training split (a few epochs);
+    ``smoke`` is a 2,000-image, one-epoch run for tests. ``recipe`` (a name from
+    ``fmnist_lib.recipes``; None: the original's) changes how it trains, not the budget.
     """
     from .models import check_model_name
+    from .recipes import recipe_settings
 
     _choice("profile", profile, PROFILES)
     _as_config_error(lambda: check_model_name(arch))
@@ -224,8 +231,12 @@ def profile_config(arch: str, profile: str = "full", **overrides) -> TrainConfig
         base["augmentation"] = ()
     if arch == OWN_MODEL:
         base.update(OWN_MODEL_RECIPE)
+    if recipe is not None:
+        base.update(recipe_settings(recipe))
     if profile == "full":
         base["budget_images"] = ORIGINAL_BUDGET.get(arch, OWN_MODEL_BUDGET)
+    elif profile == "quick":
+        base.update(epochs=QUICK_EPOCHS)
     else:
         base.update(epochs=1, subset=2000, verbose=0)
     if "epochs" in overrides and overrides["epochs"] is not None:

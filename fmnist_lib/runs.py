@@ -129,6 +129,17 @@ def is_complete(run_dir: str | os.PathLike) -> bool:
     return read_status(run_dir).get("state") == COMPLETED
 
 
+def suite_run_dir(
+    runs_dir: str | os.PathLike, profile: str, arch: str, recipe: str | None = None, seed: int = 0
+) -> Path:
+    """Where the notebook suite keeps one run: ``RUNS_DIR/<profile>/<arch>-<recipe>-s<seed>``.
+
+    ``recipe`` None is the original's recipe, named ``original``; the seed is part of the
+    name so that every seed gets a run of its own.
+    """
+    return Path(runs_dir) / profile / f"{arch}-{recipe or 'original'}-s{seed}"
+
+
 def load_run(run_dir: str | os.PathLike) -> dict:
     """Config, history and metrics of a completed run; RunError otherwise."""
     run_dir = Path(run_dir)
