@@ -15,12 +15,15 @@ from __future__ import annotations
 import io
 import os
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib import MatplotlibDeprecationWarning
+from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
@@ -164,46 +167,125 @@ def mean_images(
     return fig
 
 
-def class_counts(splits: Mapping[str, np.ndarray], class_names: Sequence[str] = CLASS_NAMES):
-    """Bars of images per class, one colour per split (e.g. {"train": y, "test": y})."""
-    if not splits:
-        raise ValueError("class_counts: give at least one split of labels")
-    rows = []
-    for split, labels in splits.items():
-        counts = np.bincount(np.asarray(labels), minlength=len(class_names))
-        if len(counts) != len(class_names):
-            raise ValueError(f"split {split!r} has labels outside 0..{len(class_names) - 1}")
-        rows += [
-            {"class": name, "split": split, "images": int(n)}
-            for name, n in zip(class_names, counts, strict=True)
-        ]
-    frame = pd.DataFrame(rows)
-    fig = Figure(figsize=(7, 4))
-    ax = fig.subplots()
-    sns.barplot(data=frame, y="class", x="images", hue="split", ax=ax, orient="h")
-    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1.0), title=None, frameon=False)
-    ax.set_xlabel("images")
-    ax.set_ylabel("")
-    ax.set_title("Images per class")
+def intensity_profiles(images, labels, n_classes: int = len(CLASS_NAMES)) -> dict:
+    """Per class, the mean intensity (0..1) of each image row and column, and each image's mean.
+
+    Returns ``{"rows": (C, H), "columns": (C, W), "brightness": (N,)}``.
+    """
+    images, labels = _check_images(images, labels)
+    rows, columns = [], []
+    for c in range(n_classes):
+        members = images[labels == c]
+        if not len(members):
+            raise ValueError(f"class {c} has no images")
+        mean = members.mean(axis=0, dtype=np.float64) / 255
+        rows.append(mean.mean(axis=1))
+        columns.append(mean.mean(axis=0))
+    brightness = images.reshape(len(images), -1).mean(axis=1, dtype=np.float64) / 255
+    return {"rows": np.stack(rows), "columns": np.stack(columns), "brightness": brightness}
+
+
+def pixel_intensity_profiles(images, labels, class_names: Sequence[str] = CLASS_NAMES) -> Figure:
+    """Where each class puts its ink: mean intensity per image row and column, and brightness.
+
+    The row profile shows height (footwear fills only the middle rows), the
+    column profile width and gaps (the two legs of trousers), and the box plot
+    of each image's mean brightness how much ink a class carries (sandals little).
+    """
+    profiles = intensity_profiles(images, labels, len(class_names))
+    palette = dict(zip(class_names, sns.color_palette("tab10", len(class_names)), strict=True))
+    fig = Figure(figsize=(15, 5))
+    ax_rows, ax_cols, ax_box = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1.3, 1.3]})
+    height, width = profiles["rows"].shape[1], profiles["columns"].shape[1]
+    for name, row_profile, column_profile in zip(
+        class_names, profiles["rows"], profiles["columns"], strict=True
+    ):
+        ax_rows.plot(row_profile, np.arange(height), color=palette[name], label=name)
+        ax_cols.plot(np.arange(width), column_profile, color=palette[name], label=name)
+    ax_rows.invert_yaxis()  # image row 0 is the top of the picture
+    ax_rows.set_ylim(height - 0.5, -0.5)
+    ax_rows.set_xlabel("mean intensity (0..1)")
+    ax_rows.set_ylabel("image row (top to bottom)")
+    ax_rows.set_title("Ink per row")
+    ax_cols.set_xlim(-0.5, width - 0.5)
+    ax_cols.set_xlabel("image column (left to right)")
+    ax_cols.set_ylabel("mean intensity (0..1)")
+    ax_cols.set_title("Ink per column")
+    # Below the panel: inside it would cover the profiles, which fill the frame.
+    ax_cols.legend(fontsize=8, ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+    for ax in (ax_rows, ax_cols):
+        ax.grid(alpha=0.3)
+    frame = pd.DataFrame(
+        {
+            "class": pd.Categorical(
+                np.asarray(class_names)[np.asarray(labels)], categories=class_names
+            ),
+            "brightness": profiles["brightness"],
+        }
+    )
+    with warnings.catch_warnings():
+        # seaborn 0.13.2 passes matplotlib 3.11 the deprecated ``vert``; nothing to act on.
+        warnings.filterwarnings("ignore", "vert: bool", MatplotlibDeprecationWarning)
+        # No fliers: with 6,000 images a class they would bury the boxes in dots.
+        sns.boxplot(
+            data=frame,
+            y="class",
+            x="brightness",
+            hue="class",
+            palette=palette,
+            showfliers=False,
+            legend=False,
+            ax=ax_box,
+        )
+    ax_box.set_xlabel("mean intensity of an image (0..1)")
+    ax_box.set_ylabel("")
+    ax_box.set_title("Brightness of each image")
+    ax_box.grid(axis="x", alpha=0.3)
+    fig.suptitle(f"Pixel intensity by class ({len(frame):,} images)")
+    fig.tight_layout()
     return fig
 
 
 # --- training -----------------------------------------------------------------
 
 
-def learning_curves(history) -> Figure:
+def _robust_limits(first: np.ndarray, later: np.ndarray, pad: float = 0.05):
+    """Axis limits from the later epochs, widened to take in epoch 1 unless it is a spike.
+
+    Returns ``(low, high, clipped)``: ``clipped`` marks the epoch-1 values left
+    outside the limits. A spike is a value more than 1.5 spans of the later
+    epochs beyond them: an ordinary first epoch stays in view, one huge value
+    no longer squashes the curves that matter.
+    """
+    low, high = float(later.min()), float(later.max())
+    span = max(high - low, 1e-3)
+    reach_low, reach_high = low - 1.5 * span, high + 1.5 * span
+    clipped = (first < reach_low) | (first > reach_high)
+    kept = first[~clipped]
+    if len(kept):
+        low, high = min(low, float(kept.min())), max(high, float(kept.max()))
+    span = max(high - low, 1e-3)
+    return low - pad * span, high + pad * span, clipped
+
+
+def learning_curves(history, title=None) -> Figure:
     """Loss and accuracy per epoch, training (solid) and validation (dashed).
 
     ``history`` is a run's history list (one dict per epoch with loss, accuracy,
     val_loss, val_accuracy), or a mapping of run names to such lists to overlay.
+    A dotted vertical line marks each run's best epoch (lowest val_loss: the
+    checkpoint training keeps). ``title`` (e.g. the model and recipe) heads the figure.
     """
     runs = history if isinstance(history, Mapping) else {None: history}
     if not runs:
         raise ValueError("learning_curves: no history given")
-    fig = Figure(figsize=(10, 3.8))
+    fig = Figure(figsize=(10, 4.2 if title else 3.8))
     ax_loss, ax_acc = fig.subplots(1, 2)
     palette = sns.color_palette(n_colors=max(len(runs), 1))
     last_epoch = 1
+    first = {"loss": [], "accuracy": []}
+    first_labels = {"loss": [], "accuracy": []}
+    later = {"loss": [], "accuracy": []}
     for (name, records), colour in zip(runs.items(), palette, strict=True):
         if not records:
             raise ValueError(f"learning_curves: the history of {name or 'the run'} is empty")
@@ -213,10 +295,20 @@ def learning_curves(history) -> Figure:
             raise ValueError(f"learning_curves: history lacks {sorted(missing)}")
         prefix = f"{name} " if name else ""
         last_epoch = max(last_epoch, int(frame.epoch.max()))
+        is_first = frame.epoch == frame.epoch.min()
         for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
             ax.plot(frame.epoch, frame[key], "-o", color=colour, label=f"{prefix}train", ms=4)
             ax.plot(
                 frame.epoch, frame[f"val_{key}"], "--s", color=colour, label=f"{prefix}val", ms=4
+            )
+            values = frame[[key, f"val_{key}"]]
+            first[key].append(values[is_first].to_numpy().ravel())
+            first_labels[key] += [f"{prefix}train", f"{prefix}val"] * int(is_first.sum())
+            later[key].append(values[~is_first].to_numpy().ravel())
+        best = int(frame.epoch[frame.val_loss.idxmin()])
+        for ax in (ax_loss, ax_acc):
+            ax.axvline(
+                best, color=colour, linestyle=":", linewidth=1.5, label=f"{prefix}best epoch {best}"
             )
     for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
         ax.set_xlabel("epoch")
@@ -228,7 +320,23 @@ def learning_curves(history) -> Figure:
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlim(0.5, last_epoch + 0.5)
+        later_values = np.concatenate(later[key])
+        if len(later_values):  # with one epoch there is nothing to be robust against
+            first_values = np.concatenate(first[key])
+            low, high, clipped = _robust_limits(first_values, later_values)
+            ax.set_ylim(low, high)
+            if clipped.any():  # say what the axis leaves out, in the title out of the way
+                shown = ", ".join(
+                    f"{label} {value:.3g}"
+                    for label, value, out in zip(
+                        first_labels[key], first_values, clipped, strict=True
+                    )
+                    if out
+                )
+                ax.set_title(f"{key.capitalize()} per epoch\n(off scale at epoch 1: {shown})")
     ax_acc.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -239,7 +347,13 @@ def learning_curves(history) -> Figure:
 def confusion_heatmap(
     confusion, class_names: Sequence[str] = CLASS_NAMES, normalize: bool = False, title=None
 ) -> Figure:
-    """Seaborn heatmap of a confusion matrix (rows: true class, columns: predicted)."""
+    """Seaborn heatmap of a confusion matrix (rows: true class, columns: predicted).
+
+    The errors get the colour scale and the colour bar to themselves; the
+    diagonal (correct predictions, annotated) is grey, since it is ten to a
+    hundred times larger and would otherwise leave every error pale.
+    ``normalize`` divides each row by its true-class count (diagonal = recall).
+    """
     matrix = np.asarray(confusion)
     if matrix.shape != (len(class_names), len(class_names)):
         raise ValueError(
@@ -248,20 +362,59 @@ def confusion_heatmap(
     if normalize:
         totals = matrix.sum(axis=1, keepdims=True)
         matrix = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
-    fig = Figure(figsize=(8.5, 7))
+    diagonal = np.eye(len(class_names), dtype=bool)
+    errors = matrix[~diagonal]
+    top = float(errors.max()) if errors.size and errors.max() > 0 else 1.0
+    fig = Figure(figsize=(9.5, 7))
     ax = fig.subplots()
+    ticks = {"xticklabels": class_names, "yticklabels": class_names}
     sns.heatmap(
         matrix,
-        annot=True,
-        fmt=".2f" if normalize else "d",
-        cmap="Blues",
-        xticklabels=class_names,
-        yticklabels=class_names,
+        mask=diagonal,
+        cmap="Reds",
+        vmin=0,
+        vmax=top,
+        square=True,
+        cbar_kws={
+            "label": "share of the true class, off the diagonal"
+            if normalize
+            else "misclassified images, off the diagonal"
+        },
+        ax=ax,
+        **ticks,
+    )
+    errors_mesh = ax.collections[0]
+    sns.heatmap(
+        matrix,
+        mask=~diagonal,
+        cmap=ListedColormap(["#d9d9d9"]),
         square=True,
         cbar=False,
-        annot_kws={"fontsize": 8},
         ax=ax,
+        **ticks,
     )
+    # Annotated by hand, row by row, so that every cell reads in one style and
+    # the text turns white on dark cells, as seaborn's own annotation does.
+    for row, col in np.ndindex(matrix.shape):
+        value = matrix[row, col]
+        if row == col:
+            colour, weight = "black", "bold"
+        elif value == 0:
+            colour, weight = "#bbbbbb", "normal"  # an empty cell should not draw the eye
+        else:
+            r, g, b, _ = errors_mesh.cmap(errors_mesh.norm(value))
+            colour = "white" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.45 else "black"
+            weight = "normal"
+        ax.text(
+            col + 0.5,
+            row + 0.5,
+            f"{value:.2f}" if normalize else f"{int(value)}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color=colour,
+            fontweight=weight,
+        )
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     default_title = "Confusion matrix (row-normalised)" if normalize else "Confusion matrix"
@@ -274,7 +427,13 @@ def confusion_heatmap(
 
 
 def per_class_scores(per_class: Mapping[str, Mapping[str, float]], title=None) -> Figure:
-    """Precision, recall and F1 per class from ``metrics["test"]["per_class"]``."""
+    """Precision, recall and F1 per class from ``metrics["test"]["per_class"]``, as dots.
+
+    Dots, not bars: a bar's length reads as the value, so bars cut off at 0.77
+    exaggerate every gap, and bars from 0 squeeze the 0.6..1.0 range where the
+    classes differ into a sliver. A dot's position is read against the axis, whose
+    range (from a tenth, at least 0.05 below the lowest score, to 1) the x label states.
+    """
     if not per_class:
         raise ValueError("per_class_scores: no classes given")
     rows = []
@@ -284,15 +443,28 @@ def per_class_scores(per_class: Mapping[str, Mapping[str, float]], title=None) -
                 raise ValueError(f"per_class_scores: class {name!r} has no {key!r}")
             rows.append({"class": name, "metric": label, "score": float(scores[key])})
     frame = pd.DataFrame(rows)
-    fig = Figure(figsize=(7.5, 5))
+    low = max(0.0, np.floor(10 * float(frame.score.min()) - 0.5) / 10)
+    fig = Figure(figsize=(7.5, 0.42 * len(per_class) + 1.4))
     ax = fig.subplots()
-    sns.barplot(data=frame, y="class", x="score", hue="metric", ax=ax, orient="h")
-    low = max(0.0, float(frame.score.min()) - 0.05)
+    sns.stripplot(
+        data=frame,
+        y="class",
+        x="score",
+        hue="metric",
+        dodge=True,
+        jitter=False,
+        size=6,
+        marker="o",
+        ax=ax,
+        orient="h",
+    )
     ax.set_xlim(low, 1.0)
+    ax.set_xlabel(f"score (axis from {low:.1f} to 1.0, not from 0)")
     ax.set_ylabel("")
     ax.set_title(title or "Per-class precision, recall and F1 (test set)")
-    ax.legend(loc="lower left", fontsize=8)
-    ax.grid(axis="x", alpha=0.3)
+    sns.move_legend(ax, "upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
     return fig
 
 
@@ -339,28 +511,42 @@ def misclassified_gallery(
 
 
 def reliability_diagram(calibrations: Mapping[str, Mapping], title=None) -> Figure:
-    """Accuracy against confidence per bin, one line per model, from ``metrics.calibration``."""
+    """Accuracy against confidence per bin, one line per model, from ``metrics.calibration``.
+
+    A panel below draws each model's ``bin_count`` (log scale): most test images
+    sit in the top bin, so the wild points of the sparse low-confidence bins
+    rest on a few images and weigh little in the ECE.
+    """
     if not calibrations:
         raise ValueError("reliability_diagram: no models given")
-    fig = Figure(figsize=(6, 5.5))
-    ax = fig.subplots()
+    fig = Figure(figsize=(6, 7))
+    ax, ax_count = fig.subplots(
+        2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1], "hspace": 0.08}
+    )
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect calibration")
     for name, result in calibrations.items():
         counts = np.asarray(result["bin_count"])
         used = counts > 0
-        ax.plot(
+        (line,) = ax.plot(
             np.asarray(result["bin_confidence"])[used],
             np.asarray(result["bin_accuracy"])[used],
             marker="o",
             label=f"{name} (ECE {result['ece']:.3f})",
         )
-    ax.set_xlabel("confidence (top-class probability)")
+        ax_count.stairs(
+            counts, np.asarray(result["bin_edges"]), color=line.get_color(), linewidth=1.5
+        )
     ax.set_ylabel("accuracy")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_title(title or "Reliability diagram (test set)")
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
+    ax_count.set_yscale("log")
+    ax_count.set_ylim(bottom=0.8)  # a bin of one image still shows; empty bins drop out
+    ax_count.set_xlabel("confidence (top-class probability)")
+    ax_count.set_ylabel("images per bin")
+    ax_count.grid(alpha=0.3)
     return fig
 
 

@@ -41,7 +41,7 @@ def nearest_mean(data):
 
 
 def test_save_fig_writes_png_at_fixed_dpi_into_the_override_dir(figures_tmp, data):
-    fig = plots.class_counts({"train": data[1]})
+    fig = plots.mean_images(data[0], data[1], classes=["Bag"])
     path = plots.save_fig(fig, "counts")
     assert path == figures_tmp / "counts.png"
     with Image.open(path) as image:
@@ -118,12 +118,39 @@ def test_mean_images_shows_each_class_average(data):
     assert np.allclose(np.asarray(shown[6].images[0].get_array()), expected)
 
 
-def test_class_counts_bars_match_the_label_counts(data):
-    fig = plots.class_counts({"train": data[1], "test": data[3]})
-    widths = sorted({round(p.get_width()) for p in fig.axes[0].patches if p.get_width() > 0})
-    assert widths == [1000, 6000]
-    with pytest.raises(ValueError, match="at least one split"):
-        plots.class_counts({})
+def test_intensity_profiles_match_numpy_on_the_training_set(data):
+    x_train, y_train = data[0], data[1]
+    profiles = plots.intensity_profiles(x_train, y_train)
+    assert profiles["rows"].shape == (10, 28) and profiles["columns"].shape == (10, 28)
+    trouser = x_train[y_train == 1].astype(np.float64) / 255
+    assert np.allclose(profiles["rows"][1], trouser.mean(axis=(0, 2)))
+    assert np.allclose(profiles["columns"][1], trouser.mean(axis=(0, 1)))
+    assert np.allclose(profiles["brightness"][:5], x_train[:5].mean(axis=(1, 2)) / 255)
+    # What the figure is there to show: the gap between the legs of trousers (a dip
+    # in the centre columns that dresses lack), and sandals carry the least ink.
+    legs = profiles["columns"][1]
+    assert legs[14] < 0.6 * min(legs[:14].max(), legs[14:].max())
+    dress = profiles["columns"][3]
+    assert dress[14] > 0.9 * dress.max()
+    median = [np.median(profiles["brightness"][y_train == c]) for c in range(10)]
+    assert int(np.argmin(median)) == CLASS_NAMES.index("Sandal")
+
+
+def test_pixel_intensity_profiles_draws_the_profiles_and_a_box_per_class(data):
+    x_train, y_train = data[0], data[1]
+    fig = plots.pixel_intensity_profiles(x_train, y_train)
+    ax_rows, ax_cols, ax_box = fig.axes
+    profiles = plots.intensity_profiles(x_train, y_train)
+    assert [line.get_label() for line in ax_cols.lines] == list(CLASS_NAMES)
+    for c in range(10):
+        assert np.allclose(ax_rows.lines[c].get_xdata(), profiles["rows"][c])
+        assert np.array_equal(ax_rows.lines[c].get_ydata(), np.arange(28))
+        assert np.allclose(ax_cols.lines[c].get_ydata(), profiles["columns"][c])
+    assert ax_rows.get_ylim()[0] > ax_rows.get_ylim()[1]  # row 0 at the top, as in the image
+    assert [t.get_text() for t in ax_box.get_yticklabels()] == list(CLASS_NAMES)
+    assert "60,000 images" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="labels"):
+        plots.pixel_intensity_profiles(x_train, y_train[:10])
 
 
 # --- training and evaluation figures ------------------------------------------
@@ -145,16 +172,48 @@ def _history(epochs, start=1.0):
 def test_learning_curves_one_run_and_several():
     fig = plots.learning_curves(_history(3))
     loss_ax, acc_ax = fig.axes
-    assert [len(line.get_xdata()) for line in loss_ax.lines] == [3, 3]
+    assert [len(line.get_xdata()) for line in loss_ax.lines] == [3, 3, 2]  # + best-epoch line
     assert loss_ax.get_ylabel() == "loss" and acc_ax.get_ylabel() == "accuracy"
+    assert fig._suptitle is None
     overlay = plots.learning_curves({"a": _history(2), "b": _history(4, 2.0)})
-    assert len(overlay.axes[0].lines) == 4
+    assert len(overlay.axes[0].lines) == 6
     assert {t.get_text() for t in overlay.axes[1].get_legend().get_texts()} == {
         "a train",
         "a val",
+        "a best epoch 2",
         "b train",
         "b val",
+        "b best epoch 4",
     }
+
+
+def test_learning_curves_mark_the_epoch_of_lowest_val_loss_and_take_a_title():
+    history = _history(6)
+    for record, val_loss in zip(history, [0.9, 0.5, 0.4, 0.31, 0.35, 0.45], strict=True):
+        record["val_loss"] = val_loss
+    fig = plots.learning_curves(history, title="arch2, original recipe (full profile)")
+    assert fig._suptitle.get_text() == "arch2, original recipe (full profile)"
+    for ax in fig.axes:
+        (best,) = [line for line in ax.lines if line.get_label() == "best epoch 4"]
+        assert list(best.get_xdata()) == [4, 4]
+
+
+def test_learning_curves_keep_an_epoch_1_spike_off_the_axis():
+    history = _history(8)
+    history[0]["val_loss"] = 40.0  # one diverged first epoch
+    history[0]["val_accuracy"] = 0.1
+    fig = plots.learning_curves(history)
+    loss_ax, acc_ax = fig.axes
+    later_loss = [r[k] for r in history[1:] for k in ("loss", "val_loss")]
+    low, high = loss_ax.get_ylim()
+    assert high < 2.0 and low <= min(later_loss) and high >= max([*later_loss, history[0]["loss"]])
+    assert "off scale at epoch 1: val 40" in loss_ax.get_title()
+    assert acc_ax.get_ylim()[0] > 0.3 and "val 0.1" in acc_ax.get_title()
+    # An ordinary first epoch (the highest loss, but no spike) stays in view.
+    plain = plots.learning_curves(_history(8)).axes[0]
+    assert (
+        plain.get_ylim()[1] >= _history(8)[0]["val_loss"] and "off scale" not in plain.get_title()
+    )
 
 
 def test_learning_curves_single_epoch_is_visible():
@@ -174,10 +233,19 @@ def test_learning_curves_input_errors():
 
 def test_confusion_heatmap_of_real_predictions(nearest_mean):
     metrics = nearest_mean[2]
-    fig = plots.confusion_heatmap(metrics["confusion_matrix"])
-    texts = [t.get_text() for t in fig.axes[0].texts]
-    assert len(texts) == 100
-    assert texts[0] == str(metrics["confusion_matrix"][0][0])
+    matrix = np.asarray(metrics["confusion_matrix"])
+    fig = plots.confusion_heatmap(matrix)
+    heat, colour_bar = fig.axes
+    assert colour_bar.get_ylabel() == "misclassified images, off the diagonal"
+    texts = [t.get_text() for t in heat.texts]
+    assert texts == [str(v) for v in matrix.ravel()]  # every cell annotated, row by row
+    # The errors own the colour scale: it tops out at the largest error, not at the
+    # diagonal, and the diagonal is left out of the coloured cells.
+    errors = heat.collections[0]
+    off_diagonal = matrix[~np.eye(10, dtype=bool)]
+    assert errors.get_clim() == (0, off_diagonal.max()) and off_diagonal.max() < matrix.max()
+    drawn = np.ma.getmaskarray(errors.get_array()).reshape(10, 10)
+    assert drawn[np.eye(10, dtype=bool)].all() and not drawn[~np.eye(10, dtype=bool)].any()
     normalised = plots.confusion_heatmap(metrics["confusion_matrix"], normalize=True)
     diagonal = [float(normalised.axes[0].texts[i * 11].get_text()) for i in range(10)]
     recalls = [metrics["per_class"][name]["recall"] for name in CLASS_NAMES]
@@ -186,10 +254,17 @@ def test_confusion_heatmap_of_real_predictions(nearest_mean):
         plots.confusion_heatmap(np.zeros((3, 3)))
 
 
-def test_per_class_scores_has_three_bars_per_class(nearest_mean):
-    fig = plots.per_class_scores(nearest_mean[2]["per_class"])
-    bars = [p for p in fig.axes[0].patches if p.get_height() > 0 and p.get_width() > 0]
-    assert len(bars) == 30
+def test_per_class_scores_are_dots_on_a_labelled_range(nearest_mean):
+    per_class = nearest_mean[2]["per_class"]
+    fig = plots.per_class_scores(per_class)
+    (ax,) = [ax for ax in fig.axes if ax.collections]
+    dots = np.concatenate([c.get_offsets()[:, 0] for c in ax.collections])
+    scores = [per_class[n][k] for n in CLASS_NAMES for k in ("precision", "recall", "f1-score")]
+    assert sorted(dots) == pytest.approx(sorted(scores))
+    assert not ax.patches  # no bars whose length would be read as the value
+    low = ax.get_xlim()[0]
+    assert ax.get_xlim()[1] == 1.0 and low <= min(scores) - 0.05 and low == round(low, 1)
+    assert f"axis from {low:.1f} to 1.0" in ax.get_xlabel()
     with pytest.raises(ValueError, match="recall"):
         plots.per_class_scores({"Shirt": {"precision": 0.5}})
 
@@ -231,6 +306,13 @@ def test_reliability_diagram_from_real_calibration(tmp_path, monkeypatch):
     assert (
         len(fig.axes[0].lines) == 2 and "ECE 0.450" in fig.axes[0].get_legend().texts[1].get_text()
     )
+    counts_ax = fig.axes[1]
+    (steps,) = counts_ax.patches
+    drawn, edges, _ = steps.get_data()
+    result = calibration(y, probs)
+    assert list(drawn) == result["bin_count"] and list(edges) == result["bin_edges"]
+    assert drawn[result["bin_edges"].index(0.5333333333333333)] == len(y)  # all at 0.55
+    assert counts_ax.get_yscale() == "log"
     assert save_fig(fig, "reliability").stat().st_size > 0
     with pytest.raises(ValueError, match="no models"):
         reliability_diagram({})
