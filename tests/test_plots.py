@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 from PIL import Image
@@ -372,3 +373,37 @@ def test_corruption_examples_one_row_per_family_one_column_per_severity(data):
         plots.corruption_examples(x_test, index=6)
     with pytest.raises(ValueError, match="unknown corruption family 'fog'"):
         plots.corruption_examples(x_test, ["fog"])
+
+
+def test_accuracy_vs_time_draws_every_run_and_the_references():
+    from fmnist_lib import results
+    from fmnist_lib.reference import ORIGINAL_RESULTS
+
+    records = results.load_results()
+    runs = pd.DataFrame(
+        {
+            "model": r["metrics"]["arch"],
+            "kind": results.recipe(r["config"]),
+            "train seconds": r["metrics"]["train_seconds"],
+            "test accuracy": r["metrics"]["test"]["accuracy"],
+            "gpu": results.on_gpu(r),
+        }
+        for r in records
+    )
+    originals = pd.DataFrame.from_dict(ORIGINAL_RESULTS, orient="index")
+    fig = plots.accuracy_vs_time(
+        runs, originals.rename(columns={"train_seconds": "train seconds",
+                                        "test_accuracy": "test accuracy"}),
+        references={"human": 0.835},
+    )  # fmt: skip
+    ax = fig.axes[0]
+    drawn = [c for c in ax.collections if len(c.get_offsets())]
+    points = np.concatenate([c.get_offsets() for c in drawn])
+    # every run and the three original runs, each at its (seconds, accuracy %)
+    assert len(points) == len(records) + len(ORIGINAL_RESULTS)
+    best = max(r["metrics"]["test"]["accuracy"] for r in records)
+    assert np.isclose(points[:, 1].max(), 100 * best)
+    assert ax.get_xscale() == "log"
+    assert any(t.get_text() == "external: human" for t in ax.texts)
+    with pytest.raises(ValueError, match="columns"):
+        plots.accuracy_vs_time(runs.drop(columns="gpu"))
