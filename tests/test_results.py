@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fmnist_lib import readme, results
@@ -51,8 +52,11 @@ def test_incomplete_runs_are_not_added(tmp_path):
         results.add_run(run_dir, tmp_path / "results")
 
 
-def record(name, arch, seed, accuracy, **recipe):
-    """A minimal results record: what the summary and the best-model choice read."""
+def record(name, arch, seed, accuracy, val=None, **recipe):
+    """A minimal results record: what the summary and the best-model choice read.
+
+    ``val`` (best validation accuracy) defaults to the test accuracy.
+    """
     config = {"optimizer": "adam", "lr_schedule": "constant", "augmentation": [], **recipe}
     metrics = {
         "arch": arch,
@@ -61,22 +65,24 @@ def record(name, arch, seed, accuracy, **recipe):
         "seed": seed,
         "params": {"trainable": 1},
         "train_seconds": 1.0,
+        "best_val_accuracy": accuracy if val is None else val,
         "test": {"accuracy": accuracy},
     }
     return {"name": name, "config": config, "metrics": metrics}
 
 
-def test_best_record_takes_the_lowest_seed_of_the_best_mean():
+def test_best_record_and_representatives_are_chosen_on_validation():
     records = [
-        record("a0", "arch1", 0, 0.90),
-        record("a1", "arch1", 1, 0.98),  # the luckiest single run, of the weaker model
-        record("v1", "vgg", 1, 0.95),
-        record("v0", "vgg", 0, 0.94),
+        record("a0", "arch1", 0, 0.90, val=0.91),
+        record("a1", "arch1", 1, 0.98, val=0.90),  # the luckiest test score, worse validation
+        record("v1", "vgg", 1, 0.95, val=0.93),
+        record("v0", "vgg", 0, 0.94, val=0.92),
     ]
-    assert results.best_record(records)["name"] == "v0"
+    # vgg has the better mean validation accuracy; its seed with the best validation wins.
+    assert results.best_record(records)["name"] == "v1"
     assert {k: r["name"] for k, r in results.representatives(records).items()} == {
         "arch1": "a0",
-        "vgg": "v0",
+        "vgg": "v1",
     }
     # Another recipe at the same budget is a row of its own, and can be the best.
     tuned = {"lr_schedule": "cosine", "augmentation": ["flip"], "label_smoothing": 0.1}
@@ -84,9 +90,13 @@ def test_best_record_takes_the_lowest_seed_of_the_best_mean():
     assert (
         results.recipe(records[0]["config"] | tuned) == "adam, cosine lr, flip, label smoothing 0.1"
     )
-    records += [record("t0", "arch1", 0, 0.96, **tuned), record("t1", "arch1", 1, 0.96, **tuned)]
+    # Better on validation, worse on test: the test set decides nothing.
+    records += [
+        record("t0", "arch1", 0, 0.80, val=0.96, **tuned),
+        record("t1", "arch1", 1, 0.80, val=0.96, **tuned),
+    ]
     assert len(results.summary(records)) == 3
-    assert results.best_record(records)["name"] == "t0"
+    assert results.best_record(records)["name"] == "t0"  # equal validation: the lowest seed
     assert results.representatives(records)["arch1"]["name"] == "t0"
     with pytest.raises(ValueError, match="fmnist results add"):
         results.best_record([])
@@ -107,6 +117,72 @@ def test_a_mean_over_fewer_seeds_does_not_outrank_a_full_one():
     records += [record(f"c{seed}", "vgg", seed, 0.95, lr_schedule="cosine") for seed in (1, 2)]
     assert results.representatives(records)["vgg"]["name"] == "c0"
     assert results.best_record(records)["name"] == "c0"
+
+
+def test_committed_choices_follow_validation_not_test():
+    records = results.load_results()
+    searches = results.recipe_searches()
+    chosen = results.representatives(records)
+    table = results.summary(records)
+    for arch, run in chosen.items():
+        group = [r for r in records if results.group_key(r) == results.group_key(run)]
+        vals = [r["metrics"]["best_val_accuracy"] for r in group]
+        assert run["metrics"]["best_val_accuracy"] == max(vals), arch
+        rows = results._standing_rows(table)
+        rows = rows[rows["model"] == arch]
+        assert rows["val_mean"].max() == pytest.approx(np.mean(vals)), arch
+        if arch in searches:  # the group agrees with the recipe search's choice
+            search = searches[arch]
+            seed0 = next(r for r in records if r["name"] == search["runs"][search["chosen"]])
+            assert results.group_key(seed0) == results.group_key(run), arch
+
+
+def test_headline_one_row_per_model_with_reproduction_and_improvement():
+    records, searches = results.load_results(), results.recipe_searches()
+    table = results.headline(records, searches)
+    assert list(table.index) == ["arch1", "arch2", "vgg", "resnet"]
+    for arch in ("arch1", "arch2", "vgg"):
+        row = table.loc[arch]
+        reproduction = [r for r in records if r["name"].startswith(f"{arch}-full-s")]
+        chosen = searches[arch]["chosen"]
+        improvement = [r for r in records if re.fullmatch(rf"{arch}-{chosen}-s\d", r["name"])]
+        assert row["reproduction seeds"] == len(reproduction) == 3
+        assert row["reproduction"] == pytest.approx(
+            np.mean([r["metrics"]["test"]["accuracy"] for r in reproduction])
+        )
+        assert row["improvement seeds"] == len(improvement)
+        assert row["improvement"] == pytest.approx(
+            np.mean([r["metrics"]["test"]["accuracy"] for r in improvement])
+        )
+        assert row["improvement recipe"].startswith(f"{chosen} (")
+        assert row["improvement − original"] == pytest.approx(
+            row["improvement"] - original_run(arch, row["images seen"])["test_accuracy"]
+        )
+    assert table.loc["resnet", "reproduction seeds"] == 0 and pd.isna(
+        table.loc["resnet", "original"]
+    )
+    longer = results.longer_runs(records)
+    assert longer.iloc[0]["test accuracy"] == 0.9487 and longer.iloc[0]["seeds"] == 1
+    assert (longer["images seen"].iloc[1:] > 1_458_000 * 1.05).all()
+    external = results.external_references()
+    assert external["test accuracy"].tolist() == [0.897, 0.835]
+
+
+def test_mcnemar_pairs_are_like_with_like_and_holm_adjusted():
+    records, searches = results.load_results(), results.recipe_searches()
+    table = results.mcnemar_comparisons(records, searches)
+    first = table.iloc[0]
+    assert first["model A"] == "arch1 · original" and first["model B"] == "arch1 · cosine"
+    for row in table.itertuples():
+        arch_a, recipe_a = row[1].split(" · ")
+        arch_b, recipe_b = row[2].split(" · ")
+        assert arch_a == arch_b or recipe_a == recipe_b, row  # one thing differs
+    assert (table["p (Holm)"] >= table["p (raw)"]).all()
+    assert (table["p (Holm)"] <= 1).all()
+    smallest = table["p (raw)"].idxmin()
+    assert table.loc[smallest, "p (Holm)"] == pytest.approx(
+        min(1.0, len(table) * table.loc[smallest, "p (raw)"])
+    )
 
 
 def test_results_hold_what_the_evaluation_notebook_needs():
