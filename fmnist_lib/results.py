@@ -334,6 +334,13 @@ def headline(records: list[dict], searches: dict[str, dict]) -> pd.DataFrame:
             "improvement sd": better["sd"],
             "improvement seeds": better["seeds"],
             "improvement − original": better["mean"] - original,
+            # training time per run of the improvement, on the machine named beside it
+            "improvement seconds": (
+                np.mean([r["metrics"]["train_seconds"] for r in improvement])
+                if improvement
+                else np.nan
+            ),
+            "gpu": any(on_gpu(r) for r in improvement),
             "machine": _machine_words(reproduction + improvement),
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")

@@ -14,9 +14,37 @@ from fmnist_lib.reference import original_run
 from fmnist_lib.runs import RunError, read_json, set_status, write_json
 
 
-def test_readme_results_section_matches_results_dir():
+def test_readme_results_section_and_results_page_match_results_dir():
     text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert readme.render_readme(text) == text, "run `fmnist results readme`"
+    page = (results.RESULTS_DIR / readme.RESULTS_PAGE).read_text(encoding="utf-8")
+    assert readme.results_page() == page, "run `fmnist results readme`"
+    assert readme.out_of_date() == []
+
+
+def test_readme_opens_with_the_headline_and_the_page_holds_every_run():
+    section = readme.results_section()
+    page = readme.results_page()
+    assert section.startswith("### Headline")
+    rows = [line for line in section.split("### Longer")[0].splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows[1:]] == ["| arch1", "| arch2", "| vgg", "| resnet"]
+    assert section.count("| original |") == 1  # one column for the original, not several
+    assert "machine |" not in rows[0]  # one machine: named in a line, not a column
+    assert "This project's runs in this table trained on: AMD EPYC, 2 cores" in section
+    assert "| the original (80 epochs) |" in section and "94.87%" in section
+    assert "not by this project" in section and "83.50%" in section and "89.70%" in section
+    for record in results.load_results():  # every run has a row (by its group) in the page
+        assert record["name"] not in section
+    assert "Recipe search for vgg" in page and "p (Holm)" in page and "### Per class" in page
+
+
+def test_results_readme_check_names_the_stale_file(tmp_path):
+    stale_readme = tmp_path / "project-README.md"
+    stale_readme.write_text("x\n<!-- results:start -->\nold\n<!-- results:end -->\n")
+    (tmp_path / "runs").mkdir()
+    assert readme.out_of_date(stale_readme, tmp_path) == [stale_readme, tmp_path / "README.md"]
+    assert readme.update_readme(stale_readme, tmp_path) == [stale_readme, tmp_path / "README.md"]
+    assert readme.out_of_date(stale_readme, tmp_path) == []
 
 
 def test_add_run_and_tables(trained_run, tmp_path):
@@ -27,7 +55,7 @@ def test_add_run_and_tables(trained_run, tmp_path):
     arrays = np.load(path.with_suffix(".npz"))
     assert arrays["probs"].shape == (10000, 10) and arrays["probs"].dtype == np.float16
     assert not list(tmp_path.rglob("*.keras")) and not list(tmp_path.rglob("*.h5"))
-    text = readme.results_section(tmp_path)
+    text = readme.results_page(tmp_path)
     accuracy = record["metrics"]["test"]["accuracy"]
     row = next(line for line in text.splitlines() if line.startswith("| arch1 |"))
     assert row.startswith("| arch1 | 848,330 | 1,800 (1) | adam, constant lr, rotate+flip | 1 |")
@@ -285,7 +313,7 @@ def test_results_add_name_takes_one_run(tmp_path):
 
 def test_candidates_a_recipe_search_rejected_are_labelled(trained_run, tmp_path):
     results.add_run(trained_run, tmp_path)
-    text = readme.results_section(tmp_path)
+    text = readme.results_page(tmp_path)
     assert "candidate recipe" not in text and "Recipe search" not in text
     search = {
         "validation_accuracy": {"other": 0.9, "tiny-recipe": 0.5},
@@ -294,7 +322,7 @@ def test_candidates_a_recipe_search_rejected_are_labelled(trained_run, tmp_path)
         "confirm_seeds": [3, 4],
     }
     write_json(tmp_path / "recipe-search" / "arch1.json", search)
-    text = readme.results_section(tmp_path)
+    text = readme.results_page(tmp_path)
     assert "| candidate recipe, not chosen on validation |" in text
     assert "other 90.00%, tiny-recipe 50.00%; chosen: **other**" in text
     # the seeds come from the search record: arch1-other-s3 and -s4 are absent
@@ -305,13 +333,16 @@ def test_robustness_records_get_their_readme_table(trained_run, tmp_path):
     from fmnist_lib.robustness import score_run, write_record
 
     results.add_run(trained_run, tmp_path)
-    assert "### Robustness" not in readme.results_section(tmp_path)
+    assert "### Robustness" not in readme.results_page(tmp_path)
     record = score_run(trained_run, ["flip", "invert"], (1,), test_subset=200)
     write_record(record, tmp_path / "robustness")
-    text = readme.results_section(tmp_path)
+    text = readme.results_page(tmp_path)
     row = next(line for line in text.splitlines() if line.startswith(f"| {record['name']} |"))
     worst = record["worst_family"]
-    assert row.endswith(f"| {worst['name']} ({100 * worst['accuracy']:.2f}%) |")
+    assert f"| arch1 | {results.recipe(record['config'])} |" in row
+    assert f"| {worst['name']} ({100 * worst['accuracy']:.2f}%) |" in row
+    mean_ece = np.mean(list(record["family_ece"].values()))
+    assert row.endswith(f"| {record['clean_ece']:.3f} → {mean_ece:.3f} |")
     assert "Accuracy on 200 test images" in text
 
 
@@ -327,7 +358,7 @@ def test_bf16_against_float32_line_from_paired_seeds(trained_run, tmp_path):
             record["metrics"]["test"] = {**base["metrics"]["test"], "accuracy": accuracy}
             write_json(tmp_path / "runs" / f"{record['name']}.json", record)
     line = next(
-        line for line in readme.results_section(tmp_path).splitlines() if "bf16 against" in line
+        line for line in readme.results_page(tmp_path).splitlines() if "bf16 against" in line
     )
     assert "mean test accuracy 93.20% (3 seeds) against 93.10% (3 seeds)" in line
     assert "a difference of +0.10 points, **within** the 0.2 points" in line
