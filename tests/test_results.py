@@ -10,7 +10,7 @@ import pytest
 
 from fmnist_lib import readme, results
 from fmnist_lib.paths import PROJECT_ROOT
-from fmnist_lib.reference import original_run
+from fmnist_lib.reference import TARGETS, original_run
 from fmnist_lib.runs import RunError, read_json, set_status, write_json
 
 
@@ -362,3 +362,36 @@ def test_bf16_against_float32_line_from_paired_seeds(trained_run, tmp_path):
     )
     assert "mean test accuracy 93.20% (3 seeds) against 93.10% (3 seeds)" in line
     assert "a difference of +0.10 points, **within** the 0.2 points" in line
+
+
+def test_findings_state_matches_and_targets_from_the_records():
+    from fmnist_lib import summaries
+
+    records, searches = results.load_results(), results.recipe_searches()
+    text = summaries.findings(records, searches)
+    table = results.headline(records, searches)
+    for arch in ("arch1", "arch2", "vgg"):
+        row = table.loc[arch]
+        matched = abs(row["reproduction"] - row["original"]) <= 2 * row["reproduction sd"]
+        line = next(x for x in text.splitlines() if x.startswith(f"* {arch}, reproduction"))
+        assert ("**matched**" in line) == matched
+        met = row["improvement"] >= TARGETS[arch]
+        line = next(
+            x for x in text.splitlines() if x.startswith(f"* {arch}, {searches[arch]['chosen']}")
+        )
+        assert f"**{'met' if met else 'missed'}**" in line
+
+
+def test_robustness_findings_compare_augmentation_and_label_smoothing():
+    from fmnist_lib import summaries
+    from fmnist_lib.robustness import load_records
+
+    scored = {r["name"]: r for r in load_records()}
+    text = summaries.robustness_findings(scored)
+    assert "Training on `flip` buys robustness to it" in text  # 0.1% against 22.2% drop
+    smoothed = {**scored["vgg-original-suite-full"], "clean_ece": 0.05, "family_ece": {"a": 0.1}}
+    smoothed["config"] = {**smoothed["config"], "label_smoothing": 0.1}
+    plain = {**scored["arch2-original-suite-full"], "clean_ece": 0.02, "family_ece": {"a": 0.2}}
+    text = summaries.robustness_findings({"s": smoothed, "p": plain})
+    assert "mean ECE 0.050 clean and 0.100 under shift with it (1 runs)" in text
+    assert "against 0.020 and 0.200 without (1 runs)" in text
