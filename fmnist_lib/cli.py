@@ -256,8 +256,8 @@ def _add_results(sub):
         description="`add RUN_DIR...` copies completed runs (config, history, metrics, test "
         "probabilities; never weights) into results/runs/. `embed RUN_DIR` writes a t-SNE map "
         "of the run's penultimate features on the test set to results/embeddings/. `readme` "
-        "regenerates the README's results section from results/; with --check it only says "
-        "whether it is up to date.",
+        "regenerates the README's results section (the headline) and results/README.md (all "
+        "runs) from results/; with --check it only says whether both are up to date.",
     )
     p.add_argument("action", choices=["add", "embed", "readme"])
     p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="run directories (add, embed)")
@@ -301,14 +301,18 @@ def _results(args) -> int:
         raise UsageError("results readme takes no run directories")
     readme_path = PROJECT_ROOT / "README.md"
     if args.check:
-        current = readme_path.read_text(encoding="utf-8")
-        if readme.render_readme(current) != current:
-            print("README results section is out of date: run `fmnist results readme`")
+        stale = readme.out_of_date(readme_path)
+        for path in stale:
+            print(f"{path.name} in {path.parent.name}/ is out of date: run `fmnist results readme`")
+        if stale:
             return 1
-        print("README results section matches results/")
+        print("README results section and results/README.md match results/")
         return 0
     changed = readme.update_readme(readme_path)
-    print("README results section " + ("updated" if changed else "already up to date"))
+    for path in changed:
+        print(f"updated {path}")
+    if not changed:
+        print("README results section and results/README.md already up to date")
     return 0
 
 

@@ -113,3 +113,17 @@ def calibration(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 15) -> dict
         "bin_accuracy": accuracy.tolist(),
         "bin_confidence": mean_conf.tolist(),
     }
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values: several tests at once, the family-wise error kept.
+
+    The smallest of m p-values is multiplied by m, the next by m - 1, ..., each adjusted
+    value at least the one before it and at most 1.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    p_values = np.asarray(p_values, dtype=np.float64)
+    if p_values.size == 0:
+        return p_values
+    return multipletests(p_values, method="holm")[1]

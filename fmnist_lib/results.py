@@ -14,11 +14,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_LEARNING_RATES
+from .config import DEFAULT_LEARNING_RATES, ORIGINAL_BUDGET
 from .paths import RESULTS_DIR
 from .reference import (
+    HUMAN_PERFORMANCE,
+    ORIGINAL_AUGMENTATION,
+    ORIGINAL_MACHINE,
+    ORIGINAL_RESULTS,
+    ORIGINAL_VGG_80_EPOCHS,
+    PUBLISHED_SVC_RBF_C10,
     TARGET_SEEDS,
     original_run,
+    same_budget,
 )
 from .runs import load_run, read_json, write_json, write_npz
 
@@ -85,8 +92,12 @@ def on_gpu(record: dict) -> bool:
     return bool(record["metrics"].get("hardware", {}).get("gpus"))
 
 
-def _lowest_seed(records: list[dict]) -> dict:
-    return min(records, key=lambda r: (r["metrics"]["seed"], r["name"]))
+def _by_validation(records: list[dict]) -> dict:
+    """The run with the best validation accuracy; the lowest seed among equals."""
+    return min(
+        records,
+        key=lambda r: (-r["metrics"]["best_val_accuracy"], r["metrics"]["seed"], r["name"]),
+    )
 
 
 def _standing_rows(table: pd.DataFrame) -> pd.DataFrame:
@@ -102,25 +113,26 @@ def _standing_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def representatives(records: list[dict]) -> dict[str, dict]:
-    """One run per architecture: its best (budget, recipe) by mean over seeds, lowest seed.
+    """One run per architecture, chosen on validation only, never on the test set.
 
-    Only groups with all seeds compete where the model has one (see ``_standing_rows``).
-    The lowest seed stands for the group rather than the luckiest, so no single run is
-    picked on the test set.
+    The (budget, recipe) group with the best mean validation accuracy over its seeds
+    (only groups with all seeds compete where the model has one, see ``_standing_rows``),
+    and within it the seed with the best validation accuracy.
     """
     table = _standing_rows(summary(records))
     chosen = {}
     for model, rows in table.groupby("model", sort=True):
-        top = rows.loc[rows["mean"].idxmax()]
+        top = rows.loc[rows["val_mean"].idxmax()]
         key = (model, top["images_seen"], top["recipe"])
-        chosen[model] = _lowest_seed([r for r in records if group_key(r) == key])
+        chosen[model] = _by_validation([r for r in records if group_key(r) == key])
     return chosen
 
 
 def best_record(records: list[dict]) -> dict:
-    """The run that stands for the best model: the best mean over seeds, its lowest seed.
+    """The run that stands for the best model: the best mean validation accuracy.
 
-    Models measured over all seeds compete only with each other while any exist.
+    Models measured over all seeds compete only with each other while any exist; the
+    model's run is its representative (``representatives``).
     """
     if not records:
         raise ValueError("no runs in results/: add some with `fmnist results add RUN_DIR`")
@@ -128,11 +140,15 @@ def best_record(records: list[dict]) -> dict:
     complete = table[table["seeds"] >= TARGET_SEEDS]
     if not complete.empty:
         table = complete
-    return representatives(records)[table.loc[table["mean"].idxmax(), "model"]]
+    return representatives(records)[table.loc[table["val_mean"].idxmax(), "model"]]
 
 
 def summary(records: list[dict]) -> pd.DataFrame:
-    """One row per (architecture, training budget, recipe): mean and spread over seeds."""
+    """One row per (architecture, training budget, recipe): mean and spread over seeds.
+
+    ``mean``/``std`` are of test accuracy (reported); ``val_mean`` is the mean best
+    validation accuracy, the only column any choice is made on.
+    """
     rows = [
         {
             "model": r["metrics"]["arch"],
@@ -144,6 +160,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
             "seed": r["metrics"]["seed"],
             "train seconds": r["metrics"]["train_seconds"],
             "test accuracy": r["metrics"]["test"]["accuracy"],
+            "val accuracy": r["metrics"].get("best_val_accuracy", np.nan),
             "gpu": on_gpu(r),
             "machine": machine(r),
         }
@@ -160,6 +177,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
         seconds=("train seconds", "mean"),
         mean=("test accuracy", "mean"),
         std=("test accuracy", "std"),
+        val_mean=("val accuracy", "mean"),
         names=("name", sorted),
         gpu=("gpu", "any"),
         machines=("machine", lambda names: sorted(set(names))),
@@ -232,3 +250,206 @@ def not_chosen(searches: dict[str, dict]) -> set[str]:
         for name, run in search["runs"].items()
         if name != search["chosen"]
     }
+
+
+ORIGINAL_RECIPE = "original"
+
+
+def _original_recipe_text(arch: str) -> str:
+    """The original's recipe in ``recipe()``'s words: Adam, constant lr, its augmentation."""
+    augmentation = list(ORIGINAL_AUGMENTATION) if arch in ("arch2", "vgg") else []
+    return recipe({"optimizer": "adam", "lr_schedule": "constant", "augmentation": augmentation})
+
+
+def recipe_group(
+    records: list[dict], arch: str, recipe_name: str | None, searches: dict[str, dict]
+) -> list[dict]:
+    """The runs of ``arch`` with a named recipe at the original's budget.
+
+    ``recipe_name`` None (or "original") is the original's recipe; any other name is a
+    candidate of the arch's recipe search, found through the search's seed-0 run.
+    """
+    if recipe_name in (None, ORIGINAL_RECIPE):
+        if arch not in ORIGINAL_BUDGET:
+            return []
+        text = _original_recipe_text(arch)
+        return [
+            r
+            for r in records
+            if r["metrics"]["arch"] == arch
+            and recipe(r["config"]) == text
+            and same_budget(r["metrics"]["images_seen"], ORIGINAL_BUDGET[arch])
+        ]
+    run = searches.get(arch, {}).get("runs", {}).get(recipe_name)
+    seed0 = [r for r in records if r["name"] == run]
+    return [r for r in records if seed0 and group_key(r) == group_key(seed0[0])]
+
+
+def _spread(runs: list[dict]) -> dict:
+    accuracy = pd.Series([r["metrics"]["test"]["accuracy"] for r in runs], dtype=float)
+    return {"mean": accuracy.mean(), "sd": accuracy.std(), "seeds": len(runs)}
+
+
+def _machine_words(runs: list[dict]) -> str:
+    return "; ".join(sorted({machine(r) for r in runs}))
+
+
+def headline(records: list[dict], searches: dict[str, dict]) -> pd.DataFrame:
+    """One row per model: the original, its reproduction, the improvement chosen on validation.
+
+    Reproduction: the original's recipe at its budget; improvement: the recipe the arch's
+    search chose on validation (the own model: its representative, chosen on validation).
+    Test accuracy as mean and sd over seeds; the machine the runs trained on.
+    """
+    rows = {}
+    models = [
+        *ORIGINAL_RESULTS,
+        *sorted({r["metrics"]["arch"] for r in records} - set(ORIGINAL_RESULTS)),
+    ]
+    standing = representatives(records) if records else {}
+    for arch in models:
+        reproduction = recipe_group(records, arch, None, searches)
+        if arch in searches:
+            chosen = searches[arch]["chosen"]
+            improvement = recipe_group(records, arch, chosen, searches)
+        elif arch in standing:
+            chosen = "own recipe, fixed in advance"
+            improvement = [r for r in records if group_key(r) == group_key(standing[arch])]
+        else:
+            chosen, improvement = None, []
+        if not reproduction and not improvement:
+            continue
+        original = ORIGINAL_RESULTS.get(arch, {}).get("test_accuracy", np.nan)
+        repro, better = _spread(reproduction), _spread(improvement)
+        rows[arch] = {
+            "images seen": (improvement or reproduction)[0]["metrics"]["images_seen"],
+            "original": original,
+            "reproduction": repro["mean"],
+            "reproduction sd": repro["sd"],
+            "reproduction seeds": repro["seeds"],
+            "improvement recipe": (
+                f"{chosen} ({recipe(improvement[0]['config'])})" if improvement else None
+            ),
+            "improvement": better["mean"],
+            "improvement sd": better["sd"],
+            "improvement seeds": better["seeds"],
+            "improvement − original": better["mean"] - original,
+            # training time per run of the improvement, on the machine named beside it
+            "improvement seconds": (
+                np.mean([r["metrics"]["train_seconds"] for r in improvement])
+                if improvement
+                else np.nan
+            ),
+            "gpu": any(on_gpu(r) for r in improvement),
+            "machine": _machine_words(reproduction + improvement),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
+
+
+def longer_runs(records: list[dict], arch: str = "vgg") -> pd.DataFrame:
+    """``arch``'s runs beyond the original's budget, beside the original's 80-epoch VGG run."""
+    rows = []
+    if arch == "vgg":
+        rows.append(
+            {
+                "who": "the original (80 epochs)",
+                "recipe": _original_recipe_text(arch),
+                "images seen": ORIGINAL_VGG_80_EPOCHS["images_seen"],
+                "seeds": 1,
+                "test accuracy": ORIGINAL_VGG_80_EPOCHS["test_accuracy"],
+                "sd": np.nan,
+                "machine": ORIGINAL_MACHINE,
+            }
+        )
+    budget = ORIGINAL_BUDGET.get(arch)
+    table = summary([r for r in records if r["metrics"]["arch"] == arch])
+    if budget and not table.empty:
+        longer = table[table["images_seen"] > budget * 1.05]
+        for row in longer.itertuples():
+            rows.append(
+                {
+                    "who": f"this project ({row.epochs} epochs)",
+                    "recipe": row.recipe,
+                    "images seen": row.images_seen,
+                    "seeds": row.seeds,
+                    "test accuracy": row.mean,
+                    "sd": row.std,
+                    "machine": "; ".join(row.machines),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def external_references() -> pd.DataFrame:
+    """Reference points measured elsewhere, not by this project."""
+    return pd.DataFrame(
+        [
+            {
+                "external reference": "Fashion-MNIST authors' benchmark: best scikit-learn "
+                "classifier (SVC, RBF kernel, C=10)",
+                "test accuracy": PUBLISHED_SVC_RBF_C10,
+            },
+            {
+                "external reference": "human performance (Fashion-MNIST authors' README)",
+                "test accuracy": HUMAN_PERFORMANCE,
+            },
+        ]
+    ).set_index("external reference")
+
+
+def like_with_like_pairs(
+    records: list[dict], searches: dict[str, dict]
+) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Pairs of (arch, recipe name) that differ in one thing only.
+
+    Each arch's reproduction against its improvement (same network, other recipe), and
+    architectures against each other under one recipe (the original's, each at its own
+    budget, or a search candidate that several archs ran).
+    """
+    pairs = []
+    for arch, search in searches.items():
+        if recipe_group(records, arch, None, searches) and recipe_group(
+            records, arch, search["chosen"], searches
+        ):
+            pairs.append(((arch, ORIGINAL_RECIPE), (arch, search["chosen"])))
+    names = [ORIGINAL_RECIPE, *sorted({n for s in searches.values() for n in s["runs"]})]
+    for name in names:
+        archs = [a for a in ORIGINAL_RESULTS if recipe_group(records, a, name, searches)]
+        pairs += [((a, name), (b, name)) for i, a in enumerate(archs) for b in archs[i + 1 :]]
+    return pairs
+
+
+def mcnemar_comparisons(
+    records: list[dict], searches: dict[str, dict], results_dir=RESULTS_DIR
+) -> pd.DataFrame:
+    """Exact McNemar tests of the like-with-like pairs, raw and Holm-adjusted p-values.
+
+    Each (arch, recipe) is represented by its run chosen on validation; the Holm
+    correction runs over all the pairs in the table, since they are read together.
+    """
+    from .metrics import holm, mcnemar_test
+
+    rows = []
+    for (arch_a, name_a), (arch_b, name_b) in like_with_like_pairs(records, searches):
+        run_a = _by_validation(recipe_group(records, arch_a, name_a, searches))
+        run_b = _by_validation(recipe_group(records, arch_b, name_b, searches))
+        with np.load(Path(results_dir) / "runs" / f"{run_a['name']}.npz") as arrays:
+            y_true = arrays["y_true"]
+        pred_a = load_probabilities(run_a, results_dir).argmax(axis=1)
+        pred_b = load_probabilities(run_b, results_dir).argmax(axis=1)
+        test = mcnemar_test(y_true, pred_a, pred_b)
+        rows.append(
+            {
+                "model A": f"{arch_a} · {name_a}",
+                "model B": f"{arch_b} · {name_b}",
+                "run A": run_a["name"],
+                "run B": run_b["name"],
+                "only A right": test["only_a_right"],
+                "only B right": test["only_b_right"],
+                "p (raw)": test["p_value"],
+            }
+        )
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table["p (Holm)"] = holm(table["p (raw)"])
+    return table

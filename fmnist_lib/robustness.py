@@ -25,6 +25,7 @@ from .corruptions import (
     parameter,
 )
 from .data import load_fashion_mnist, stratified_subset, to_model_input
+from .metrics import calibration
 from .paths import RESULTS_DIR
 from .runs import load_trained_model, read_json, write_json
 
@@ -126,20 +127,22 @@ def score_run(
     images, labels = x_test[index], y_test[index]
     model, tta_flip = load_trained_model(run_dir)  # scored as the run scored its test set
 
-    def accuracy_on(batch) -> float:
+    def scores_on(batch) -> tuple[float, float]:
+        """Accuracy and expected calibration error on one batch of images."""
         probs = predict_probabilities(model, to_model_input(batch), tta_flip=tta_flip)
-        return float(np.mean(probs.argmax(axis=1) == labels))
+        accuracy = float(np.mean(probs.argmax(axis=1) == labels))
+        return accuracy, calibration(labels, probs)["ece"]
 
-    clean_accuracy = accuracy_on(images)
-    accuracy = {}
+    clean_accuracy, clean_ece = scores_on(images)
+    accuracy, ece = {}, {}
     for family in tqdm(families, desc=name, unit="family", disable=not progress):
-        scored = {}  # parameter -> accuracy: a one-level family is scored once, not five times
-        accuracy[family] = {}
+        scored = {}  # parameter -> scores: a one-level family is scored once, not five times
+        accuracy[family], ece[family] = {}, {}
         for severity in severities:
             key = parameter(family, severity)
             if key not in scored:
-                scored[key] = accuracy_on(corrupt(images, family, severity, seed))
-            accuracy[family][str(severity)] = scored[key]
+                scored[key] = scores_on(corrupt(images, family, severity, seed))
+            accuracy[family][str(severity)], ece[family][str(severity)] = scored[key]
     return {
         "name": name,
         "run_dir": str(run_dir),
@@ -157,6 +160,13 @@ def score_run(
         "clean_accuracy": clean_accuracy,
         "accuracy": accuracy,
         **summarize(clean_accuracy, accuracy),
+        # Calibration under shift: does a recipe's confidence still mean what it says?
+        "clean_ece": clean_ece,
+        "ece": ece,
+        "family_ece": {
+            family: float(np.mean([value for s, value in cells.items() if int(s) > 0]))
+            for family, cells in ece.items()
+        },
         "hardware": hardware.describe(),
         "versions": hardware.package_versions(),
         "git_commit": hardware.git_commit(),
@@ -181,7 +191,7 @@ def _pct(value: float) -> str:
 
 
 def markdown_table(records: list[dict]) -> str:
-    """README table: one row per model, best mean corruption accuracy first.
+    """README table: one row per model and recipe, best mean corruption accuracy first.
 
     The records must have been scored alike (families, severities, test images,
     seed); a table mixing them would compare different tests.
@@ -196,17 +206,26 @@ def markdown_table(records: list[dict]) -> str:
             "the records were scored on different families, severities, test images or seeds: "
             f"{sorted(settings)}; score them again alike"
         )
+    from .results import recipe
+
     ordered = sorted(records, key=lambda r: (-r["mean_corruption_accuracy"], r["name"]))
     lines = [
-        "| model | clean accuracy | mean corruption accuracy | worst family |",
-        "|---|---|---|---|",
+        "| record | model | recipe | clean accuracy | mean corruption accuracy | worst family "
+        "| ECE: clean → under shift |",
+        "|---|---|---|---|---|---|---|",
     ]
     for record in ordered:
         worst = record["worst_family"]
+        # Older records have no calibration; they say so rather than show a blank.
+        ece = (
+            f"{record['clean_ece']:.3f} → {np.mean(list(record['family_ece'].values())):.3f}"
+            if "family_ece" in record
+            else "not recorded"
+        )
         lines.append(
-            f"| {record['name']} | {_pct(record['clean_accuracy'])} | "
-            f"{_pct(record['mean_corruption_accuracy'])} | "
-            f"{worst['name']} ({_pct(worst['accuracy'])}) |"
+            f"| {record['name']} | {record['arch']} | {recipe(record['config'])} | "
+            f"{_pct(record['clean_accuracy'])} | {_pct(record['mean_corruption_accuracy'])} | "
+            f"{worst['name']} ({_pct(worst['accuracy'])}) | {ece} |"
         )
     families, severities, test_size, seed = settings.pop()
     graded = [s for s in severities if s > 0]

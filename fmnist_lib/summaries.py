@@ -8,6 +8,7 @@ from ``reference`` rather than typed into each notebook.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .config import TrainConfig
@@ -84,3 +85,102 @@ def run_table(metrics: dict) -> pd.DataFrame:
         }
         table["the original"] = [published.get(row, "") for row in rows]
     return table
+
+
+def _pct(value) -> str:
+    return f"{100 * value:.2f}%"
+
+
+def findings(records: list[dict], searches: dict[str, dict]) -> str:
+    """The evaluation's conclusions in markdown, every number read from results/.
+
+    A reproduction matches the original when the original's single run lies within two
+    standard deviations of this project's seeds; targets are read against the recipe
+    chosen on validation (``results.headline``).
+    """
+    from .config import OWN_MODEL
+    from .reference import OWN_MODEL_TARGET, TARGETS
+    from .results import headline
+
+    table = headline(records, searches)
+    lines = []
+    for model, row in table.iterrows():
+        if row["reproduction seeds"]:
+            gap, sd = row["reproduction"] - row["original"], row["reproduction sd"]
+            within = abs(gap) <= 2 * sd
+            lines.append(
+                f"* {model}, reproduction (original recipe, {row['reproduction seeds']} seeds): "
+                f"{_pct(row['reproduction'])} ± {100 * sd:.2f} against the original's "
+                f"{_pct(row['original'])}, {100 * gap:+.2f} points: "
+                + (
+                    "**matched** (within two standard deviations of the seeds)."
+                    if within
+                    else "**not matched** (more than two standard deviations apart)."
+                )
+            )
+        target = TARGETS.get(model, OWN_MODEL_TARGET["accuracy"] if model == OWN_MODEL else None)
+        if target is None or not row["improvement seeds"]:
+            continue
+        margin = row["improvement"] - target
+        met = margin >= 0
+        extra = ""
+        if model == OWN_MODEL:
+            hours = row["improvement seconds"] / 3600
+            met = met and row["improvement seconds"] <= OWN_MODEL_TARGET["max_train_seconds"]
+            extra = f", {hours:.2f} h of training per run"
+        lines.append(
+            f"* {model}, {row['improvement recipe']} ({row['improvement seeds']} seeds): "
+            f"{_pct(row['improvement'])}{extra}; target ≥ {_pct(target)}: "
+            f"**{'met' if met else 'missed'}** by {abs(100 * margin):.2f} points."
+        )
+    return "\n".join(lines)
+
+
+def robustness_findings(scored: dict[str, dict]) -> str:
+    """What the robustness scores say, generated from them: augmentation and calibration.
+
+    ``scored`` maps a label ("arch · recipe") to a ``robustness.score_run`` record. Mirror
+    images and rotations are read against each run's training augmentation; calibration
+    under shift (mean ECE over the corruption families) against its label smoothing.
+    """
+    lines = []
+    for label, record in scored.items():
+        config = record["config"]
+        augmentation = "+".join(config["augmentation"]) or "no augmentation"
+        drop = record["relative_drop"]
+        lines.append(
+            f"* {label} (trained with {augmentation}): clean {_pct(record['clean_accuracy'])}; "
+            f"mirror images cost {100 * drop['flip']:.1f}% of it, rotations "
+            f"{100 * drop['rotate']:.1f}%."
+        )
+    for family in ("flip", "rotate"):
+        trained = [r for r in scored.values() if family in r["config"]["augmentation"]]
+        untrained = [r for r in scored.values() if family not in r["config"]["augmentation"]]
+        if trained and untrained:
+            with_, without = (
+                float(np.mean([r["relative_drop"][family] for r in group]))
+                for group in (trained, untrained)
+            )
+            verdict = "buys" if with_ < without else "does not buy"
+            lines.append(
+                f"* Training on `{family}` {verdict} robustness to it: a mean drop of "
+                f"{100 * with_:.1f}% with it ({len(trained)} runs) against {100 * without:.1f}% "
+                f"without ({len(untrained)} runs)."
+            )
+    calibrated = {k: r for k, r in scored.items() if "family_ece" in r}
+    smoothed = [r for r in calibrated.values() if r["config"].get("label_smoothing")]
+    plain = [r for r in calibrated.values() if not r["config"].get("label_smoothing")]
+    if smoothed and plain:
+
+        def shifted(group):
+            return float(np.mean([np.mean(list(r["family_ece"].values())) for r in group]))
+
+        def clean(group):
+            return float(np.mean([r["clean_ece"] for r in group]))
+
+        lines.append(
+            f"* Label smoothing and calibration: mean ECE {clean(smoothed):.3f} clean and "
+            f"{shifted(smoothed):.3f} under shift with it ({len(smoothed)} runs), against "
+            f"{clean(plain):.3f} and {shifted(plain):.3f} without ({len(plain)} runs)."
+        )
+    return "\n".join(lines)

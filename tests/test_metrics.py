@@ -10,6 +10,7 @@ from fmnist_lib.metrics import (
     bootstrap_accuracy_ci,
     calibration,
     evaluate_probabilities,
+    holm,
     mcnemar_test,
     most_confused_pairs,
 )
@@ -97,3 +98,12 @@ def test_classical_baselines_on_a_subset(tmp_path):
         assert record["train_size"] == 1000 and record["test"]["n"] == 10000
         assert 0.6 < record["test"]["accuracy"] < 0.95  # far better than chance, below CNNs
     assert main(["baselines", "--only", "knn", "--out", str(out)]) == 2
+
+
+def test_holm_against_a_hand_computed_example():
+    # Sorted p 0.01, 0.02, 0.03, 0.04 times 4, 3, 2, 1: 0.04, 0.06, 0.06, 0.04 -> each at
+    # least the one before: 0.04, 0.06, 0.06, 0.06; returned in the input order.
+    adjusted = holm([0.03, 0.01, 0.04, 0.02])
+    assert adjusted == pytest.approx([0.06, 0.04, 0.06, 0.06])
+    assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1
+    assert holm([]).size == 0

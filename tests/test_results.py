@@ -5,17 +5,46 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from fmnist_lib import readme, results
 from fmnist_lib.paths import PROJECT_ROOT
-from fmnist_lib.reference import original_run
+from fmnist_lib.reference import TARGETS, original_run
 from fmnist_lib.runs import RunError, read_json, set_status, write_json
 
 
-def test_readme_results_section_matches_results_dir():
+def test_readme_results_section_and_results_page_match_results_dir():
     text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     assert readme.render_readme(text) == text, "run `fmnist results readme`"
+    page = (results.RESULTS_DIR / readme.RESULTS_PAGE).read_text(encoding="utf-8")
+    assert readme.results_page() == page, "run `fmnist results readme`"
+    assert readme.out_of_date() == []
+
+
+def test_readme_opens_with_the_headline_and_the_page_holds_every_run():
+    section = readme.results_section()
+    page = readme.results_page()
+    assert section.startswith("### Headline")
+    rows = [line for line in section.split("### Longer")[0].splitlines() if line.startswith("| ")]
+    assert [row.split(" | ")[0] for row in rows[1:]] == ["| arch1", "| arch2", "| vgg", "| resnet"]
+    assert section.count("| original |") == 1  # one column for the original, not several
+    assert "machine |" not in rows[0]  # one machine: named in a line, not a column
+    assert "This project's runs in this table trained on: AMD EPYC, 2 cores" in section
+    assert "| the original (80 epochs) |" in section and "94.87%" in section
+    assert "not by this project" in section and "83.50%" in section and "89.70%" in section
+    for record in results.load_results():  # every run has a row (by its group) in the page
+        assert record["name"] not in section
+    assert "Recipe search for vgg" in page and "p (Holm)" in page and "### Per class" in page
+
+
+def test_results_readme_check_names_the_stale_file(tmp_path):
+    stale_readme = tmp_path / "project-README.md"
+    stale_readme.write_text("x\n<!-- results:start -->\nold\n<!-- results:end -->\n")
+    (tmp_path / "runs").mkdir()
+    assert readme.out_of_date(stale_readme, tmp_path) == [stale_readme, tmp_path / "README.md"]
+    assert readme.update_readme(stale_readme, tmp_path) == [stale_readme, tmp_path / "README.md"]
+    assert readme.out_of_date(stale_readme, tmp_path) == []
 
 
 def test_add_run_and_tables(trained_run, tmp_path):
@@ -26,7 +55,7 @@ def test_add_run_and_tables(trained_run, tmp_path):
     arrays = np.load(path.with_suffix(".npz"))
     assert arrays["probs"].shape == (10000, 10) and arrays["probs"].dtype == np.float16
     assert not list(tmp_path.rglob("*.keras")) and not list(tmp_path.rglob("*.h5"))
-    text = readme.results_section(tmp_path)
+    text = readme.results_page(tmp_path)
     accuracy = record["metrics"]["test"]["accuracy"]
     row = next(line for line in text.splitlines() if line.startswith("| arch1 |"))
     assert row.startswith("| arch1 | 848,330 | 1,800 (1) | adam, constant lr, rotate+flip | 1 |")
@@ -51,8 +80,11 @@ def test_incomplete_runs_are_not_added(tmp_path):
         results.add_run(run_dir, tmp_path / "results")
 
 
-def record(name, arch, seed, accuracy, **recipe):
-    """A minimal results record: what the summary and the best-model choice read."""
+def record(name, arch, seed, accuracy, val=None, **recipe):
+    """A minimal results record: what the summary and the best-model choice read.
+
+    ``val`` (best validation accuracy) defaults to the test accuracy.
+    """
     config = {"optimizer": "adam", "lr_schedule": "constant", "augmentation": [], **recipe}
     metrics = {
         "arch": arch,
@@ -61,22 +93,24 @@ def record(name, arch, seed, accuracy, **recipe):
         "seed": seed,
         "params": {"trainable": 1},
         "train_seconds": 1.0,
+        "best_val_accuracy": accuracy if val is None else val,
         "test": {"accuracy": accuracy},
     }
     return {"name": name, "config": config, "metrics": metrics}
 
 
-def test_best_record_takes_the_lowest_seed_of_the_best_mean():
+def test_best_record_and_representatives_are_chosen_on_validation():
     records = [
-        record("a0", "arch1", 0, 0.90),
-        record("a1", "arch1", 1, 0.98),  # the luckiest single run, of the weaker model
-        record("v1", "vgg", 1, 0.95),
-        record("v0", "vgg", 0, 0.94),
+        record("a0", "arch1", 0, 0.90, val=0.91),
+        record("a1", "arch1", 1, 0.98, val=0.90),  # the luckiest test score, worse validation
+        record("v1", "vgg", 1, 0.95, val=0.93),
+        record("v0", "vgg", 0, 0.94, val=0.92),
     ]
-    assert results.best_record(records)["name"] == "v0"
+    # vgg has the better mean validation accuracy; its seed with the best validation wins.
+    assert results.best_record(records)["name"] == "v1"
     assert {k: r["name"] for k, r in results.representatives(records).items()} == {
         "arch1": "a0",
-        "vgg": "v0",
+        "vgg": "v1",
     }
     # Another recipe at the same budget is a row of its own, and can be the best.
     tuned = {"lr_schedule": "cosine", "augmentation": ["flip"], "label_smoothing": 0.1}
@@ -84,9 +118,13 @@ def test_best_record_takes_the_lowest_seed_of_the_best_mean():
     assert (
         results.recipe(records[0]["config"] | tuned) == "adam, cosine lr, flip, label smoothing 0.1"
     )
-    records += [record("t0", "arch1", 0, 0.96, **tuned), record("t1", "arch1", 1, 0.96, **tuned)]
+    # Better on validation, worse on test: the test set decides nothing.
+    records += [
+        record("t0", "arch1", 0, 0.80, val=0.96, **tuned),
+        record("t1", "arch1", 1, 0.80, val=0.96, **tuned),
+    ]
     assert len(results.summary(records)) == 3
-    assert results.best_record(records)["name"] == "t0"
+    assert results.best_record(records)["name"] == "t0"  # equal validation: the lowest seed
     assert results.representatives(records)["arch1"]["name"] == "t0"
     with pytest.raises(ValueError, match="fmnist results add"):
         results.best_record([])
@@ -107,6 +145,72 @@ def test_a_mean_over_fewer_seeds_does_not_outrank_a_full_one():
     records += [record(f"c{seed}", "vgg", seed, 0.95, lr_schedule="cosine") for seed in (1, 2)]
     assert results.representatives(records)["vgg"]["name"] == "c0"
     assert results.best_record(records)["name"] == "c0"
+
+
+def test_committed_choices_follow_validation_not_test():
+    records = results.load_results()
+    searches = results.recipe_searches()
+    chosen = results.representatives(records)
+    table = results.summary(records)
+    for arch, run in chosen.items():
+        group = [r for r in records if results.group_key(r) == results.group_key(run)]
+        vals = [r["metrics"]["best_val_accuracy"] for r in group]
+        assert run["metrics"]["best_val_accuracy"] == max(vals), arch
+        rows = results._standing_rows(table)
+        rows = rows[rows["model"] == arch]
+        assert rows["val_mean"].max() == pytest.approx(np.mean(vals)), arch
+        if arch in searches:  # the group agrees with the recipe search's choice
+            search = searches[arch]
+            seed0 = next(r for r in records if r["name"] == search["runs"][search["chosen"]])
+            assert results.group_key(seed0) == results.group_key(run), arch
+
+
+def test_headline_one_row_per_model_with_reproduction_and_improvement():
+    records, searches = results.load_results(), results.recipe_searches()
+    table = results.headline(records, searches)
+    assert list(table.index) == ["arch1", "arch2", "vgg", "resnet"]
+    for arch in ("arch1", "arch2", "vgg"):
+        row = table.loc[arch]
+        reproduction = [r for r in records if r["name"].startswith(f"{arch}-full-s")]
+        chosen = searches[arch]["chosen"]
+        improvement = [r for r in records if re.fullmatch(rf"{arch}-{chosen}-s\d", r["name"])]
+        assert row["reproduction seeds"] == len(reproduction) == 3
+        assert row["reproduction"] == pytest.approx(
+            np.mean([r["metrics"]["test"]["accuracy"] for r in reproduction])
+        )
+        assert row["improvement seeds"] == len(improvement)
+        assert row["improvement"] == pytest.approx(
+            np.mean([r["metrics"]["test"]["accuracy"] for r in improvement])
+        )
+        assert row["improvement recipe"].startswith(f"{chosen} (")
+        assert row["improvement − original"] == pytest.approx(
+            row["improvement"] - original_run(arch, row["images seen"])["test_accuracy"]
+        )
+    assert table.loc["resnet", "reproduction seeds"] == 0 and pd.isna(
+        table.loc["resnet", "original"]
+    )
+    longer = results.longer_runs(records)
+    assert longer.iloc[0]["test accuracy"] == 0.9487 and longer.iloc[0]["seeds"] == 1
+    assert (longer["images seen"].iloc[1:] > 1_458_000 * 1.05).all()
+    external = results.external_references()
+    assert external["test accuracy"].tolist() == [0.897, 0.835]
+
+
+def test_mcnemar_pairs_are_like_with_like_and_holm_adjusted():
+    records, searches = results.load_results(), results.recipe_searches()
+    table = results.mcnemar_comparisons(records, searches)
+    first = table.iloc[0]
+    assert first["model A"] == "arch1 · original" and first["model B"] == "arch1 · cosine"
+    for row in table.itertuples():
+        arch_a, recipe_a = row[1].split(" · ")
+        arch_b, recipe_b = row[2].split(" · ")
+        assert arch_a == arch_b or recipe_a == recipe_b, row  # one thing differs
+    assert (table["p (Holm)"] >= table["p (raw)"]).all()
+    assert (table["p (Holm)"] <= 1).all()
+    smallest = table["p (raw)"].idxmin()
+    assert table.loc[smallest, "p (Holm)"] == pytest.approx(
+        min(1.0, len(table) * table.loc[smallest, "p (raw)"])
+    )
 
 
 def test_results_hold_what_the_evaluation_notebook_needs():
@@ -209,7 +313,7 @@ def test_results_add_name_takes_one_run(tmp_path):
 
 def test_candidates_a_recipe_search_rejected_are_labelled(trained_run, tmp_path):
     results.add_run(trained_run, tmp_path)
-    text = readme.results_section(tmp_path)
+    text = readme.results_page(tmp_path)
     assert "candidate recipe" not in text and "Recipe search" not in text
     search = {
         "validation_accuracy": {"other": 0.9, "tiny-recipe": 0.5},
@@ -218,7 +322,7 @@ def test_candidates_a_recipe_search_rejected_are_labelled(trained_run, tmp_path)
         "confirm_seeds": [3, 4],
     }
     write_json(tmp_path / "recipe-search" / "arch1.json", search)
-    text = readme.results_section(tmp_path)
+    text = readme.results_page(tmp_path)
     assert "| candidate recipe, not chosen on validation |" in text
     assert "other 90.00%, tiny-recipe 50.00%; chosen: **other**" in text
     # the seeds come from the search record: arch1-other-s3 and -s4 are absent
@@ -229,13 +333,16 @@ def test_robustness_records_get_their_readme_table(trained_run, tmp_path):
     from fmnist_lib.robustness import score_run, write_record
 
     results.add_run(trained_run, tmp_path)
-    assert "### Robustness" not in readme.results_section(tmp_path)
+    assert "### Robustness" not in readme.results_page(tmp_path)
     record = score_run(trained_run, ["flip", "invert"], (1,), test_subset=200)
     write_record(record, tmp_path / "robustness")
-    text = readme.results_section(tmp_path)
+    text = readme.results_page(tmp_path)
     row = next(line for line in text.splitlines() if line.startswith(f"| {record['name']} |"))
     worst = record["worst_family"]
-    assert row.endswith(f"| {worst['name']} ({100 * worst['accuracy']:.2f}%) |")
+    assert f"| arch1 | {results.recipe(record['config'])} |" in row
+    assert f"| {worst['name']} ({100 * worst['accuracy']:.2f}%) |" in row
+    mean_ece = np.mean(list(record["family_ece"].values()))
+    assert row.endswith(f"| {record['clean_ece']:.3f} → {mean_ece:.3f} |")
     assert "Accuracy on 200 test images" in text
 
 
@@ -251,7 +358,40 @@ def test_bf16_against_float32_line_from_paired_seeds(trained_run, tmp_path):
             record["metrics"]["test"] = {**base["metrics"]["test"], "accuracy": accuracy}
             write_json(tmp_path / "runs" / f"{record['name']}.json", record)
     line = next(
-        line for line in readme.results_section(tmp_path).splitlines() if "bf16 against" in line
+        line for line in readme.results_page(tmp_path).splitlines() if "bf16 against" in line
     )
     assert "mean test accuracy 93.20% (3 seeds) against 93.10% (3 seeds)" in line
     assert "a difference of +0.10 points, **within** the 0.2 points" in line
+
+
+def test_findings_state_matches_and_targets_from_the_records():
+    from fmnist_lib import summaries
+
+    records, searches = results.load_results(), results.recipe_searches()
+    text = summaries.findings(records, searches)
+    table = results.headline(records, searches)
+    for arch in ("arch1", "arch2", "vgg"):
+        row = table.loc[arch]
+        matched = abs(row["reproduction"] - row["original"]) <= 2 * row["reproduction sd"]
+        line = next(x for x in text.splitlines() if x.startswith(f"* {arch}, reproduction"))
+        assert ("**matched**" in line) == matched
+        met = row["improvement"] >= TARGETS[arch]
+        line = next(
+            x for x in text.splitlines() if x.startswith(f"* {arch}, {searches[arch]['chosen']}")
+        )
+        assert f"**{'met' if met else 'missed'}**" in line
+
+
+def test_robustness_findings_compare_augmentation_and_label_smoothing():
+    from fmnist_lib import summaries
+    from fmnist_lib.robustness import load_records
+
+    scored = {r["name"]: r for r in load_records()}
+    text = summaries.robustness_findings(scored)
+    assert "Training on `flip` buys robustness to it" in text  # 0.1% against 22.2% drop
+    smoothed = {**scored["vgg-original-suite-full"], "clean_ece": 0.05, "family_ece": {"a": 0.1}}
+    smoothed["config"] = {**smoothed["config"], "label_smoothing": 0.1}
+    plain = {**scored["arch2-original-suite-full"], "clean_ece": 0.02, "family_ece": {"a": 0.2}}
+    text = summaries.robustness_findings({"s": smoothed, "p": plain})
+    assert "mean ECE 0.050 clean and 0.100 under shift with it (1 runs)" in text
+    assert "against 0.020 and 0.200 without (1 runs)" in text

@@ -12,6 +12,8 @@ from fmnist_lib import robustness
 from fmnist_lib.cli import main
 from fmnist_lib.corruptions import FAMILIES, parameter
 from fmnist_lib.data import load_fashion_mnist, stratified_subset
+from fmnist_lib.metrics import calibration
+from fmnist_lib.results import recipe
 from fmnist_lib.runs import read_json, write_json
 
 from .conftest import run_cli
@@ -106,6 +108,21 @@ def test_the_summary_follows_from_the_cells(scored):
     assert worst["accuracy"] == min(means.values())
 
 
+def test_calibration_under_shift_is_recorded_per_family(scored, trained_run):
+    _, record = scored
+    _, (_, y_test) = load_fashion_mnist()
+    index = stratified_subset(y_test, SUBSET, 0)
+    probs = np.load(trained_run / "test_predictions.npz")["probs"][index].astype(np.float32)
+    # The clean ECE is the run's own on the same images (float16 rounding aside).
+    assert record["clean_ece"] == pytest.approx(calibration(y_test[index], probs)["ece"], abs=2e-3)
+    assert set(record["ece"]) == set(record["family_ece"]) == set(FAMILIES)
+    for family, cells in record["ece"].items():
+        assert set(cells) == {str(s) for s in SEVERITIES}, family
+        assert cells["0"] == record["clean_ece"], family  # severity 0: the clean images
+        assert all(0.0 <= value <= 1.0 for value in cells.values()), family
+        assert record["family_ece"][family] == pytest.approx(np.mean([cells["1"], cells["5"]]))
+
+
 def test_clean_accuracy_is_the_runs_own_on_the_same_subset(scored, trained_run):
     _, record = scored
     _, (_, y_test) = load_fashion_mnist()
@@ -128,13 +145,20 @@ def test_records_load_back_into_a_deterministic_readme_table(scored):
     table = robustness.markdown_table(records)
     assert table == robustness.markdown_table(robustness.load_records(out))
     lines = table.splitlines()
-    assert lines[0] == "| model | clean accuracy | mean corruption accuracy | worst family |"
-    worst = record["worst_family"]
-    assert lines[2] == (
-        f"| tiny | {100 * record['clean_accuracy']:.2f}% | "
-        f"{100 * record['mean_corruption_accuracy']:.2f}% | "
-        f"{worst['name']} ({100 * worst['accuracy']:.2f}%) |"
+    assert lines[0] == (
+        "| record | model | recipe | clean accuracy | mean corruption accuracy | worst family "
+        "| ECE: clean → under shift |"
     )
+    worst = record["worst_family"]
+    mean_ece = np.mean(list(record["family_ece"].values()))
+    assert lines[2] == (
+        f"| tiny | arch1 | {recipe(record['config'])} | {100 * record['clean_accuracy']:.2f}% | "
+        f"{100 * record['mean_corruption_accuracy']:.2f}% | "
+        f"{worst['name']} ({100 * worst['accuracy']:.2f}%) | "
+        f"{record['clean_ece']:.3f} → {mean_ece:.3f} |"
+    )
+    old_record = {k: v for k, v in record.items() if k not in ("clean_ece", "ece", "family_ece")}
+    assert robustness.markdown_table([old_record]).splitlines()[2].endswith("| not recorded |")
     assert "Accuracy on 500 test images" in table and "severities 1, 5 " in table
     other = {**record, "name": "other", "severities": [1, 2]}
     with pytest.raises(ValueError, match="scored on different"):
