@@ -20,6 +20,15 @@ LR_SCHEDULES = ("constant", "cosine")
 PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 STRATEGIES = ("default", "mirrored", "multiworker")
 TRAIN_POOL_SIZE = 60000
+# What training prints. 3 suits saved notebook outputs: Keras' own per-epoch
+# logging (2) writes two lines per epoch, the progress bar (1) hundreds of updates.
+VERBOSITY = {
+    0: "silent",
+    1: "progress bar",
+    2: "Keras' log lines per epoch",
+    3: "one compact line per epoch (training.EpochLine)",
+}
+COMPACT = 3
 DEFAULT_EPOCHS = 10
 
 # The original's training budget, as images seen in training (docs/original.md):
@@ -90,7 +99,7 @@ class TrainConfig:
     out_dir: str = "runs"
     run_name: str | None = None
     data_dir: str | None = None
-    verbose: int = 1  # 0 silent, 1 progress bar, 2 one line per epoch
+    verbose: int = 1  # one of VERBOSITY: 0 silent ... 3 one compact line per epoch
 
     def __post_init__(self):
         # The registries build Keras layers; importing them here keeps this module
@@ -121,7 +130,9 @@ class TrainConfig:
         if not isinstance(self.tta_flip, bool):
             raise ConfigError(f"tta_flip: expected true or false, got {self.tta_flip!r}")
         _choice("strategy", self.strategy, STRATEGIES)
-        _choice("verbose", self.verbose, (0, 1, 2))
+        if isinstance(self.verbose, bool) or self.verbose not in VERBOSITY:
+            levels = "; ".join(f"{k} {v}" for k, v in VERBOSITY.items())
+            raise ConfigError(f"verbose: {self.verbose!r} is not valid; choose one of {levels}")
         if not isinstance(self.out_dir, str) or not self.out_dir:
             raise ConfigError(f"out_dir: expected a folder path, got {self.out_dir!r}")
         if self.run_name is not None and ("/" in self.run_name or not self.run_name.strip()):
@@ -239,6 +250,8 @@ def profile_config(
         base.update(epochs=QUICK_EPOCHS)
     else:
         base.update(epochs=1, subset=2000, verbose=0)
+    if profile != "smoke":
+        base["verbose"] = COMPACT  # the notebooks' output; the CLI passes its own
     if "epochs" in overrides and overrides["epochs"] is not None:
         base.pop("budget_images", None)
     return TrainConfig.from_dict({**base, **overrides})

@@ -84,3 +84,15 @@ def run_table(metrics: dict) -> pd.DataFrame:
         }
         table["the original"] = [published.get(row, "") for row in rows]
     return table
+
+
+def model_summary(model) -> str:
+    """Keras' layer table as plain text, for ``print`` in a notebook.
+
+    ``model.summary(print_fn=print)`` also leaves an empty ``<pre>`` text/html
+    output in a notebook (Keras 3 renders through rich); collecting the lines
+    through ``print_fn`` gives the same table with nothing else.
+    """
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    return "\n".join(lines).rstrip("\n")
