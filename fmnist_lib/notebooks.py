@@ -32,6 +32,12 @@ from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from .runs import is_complete, read_json, write_json
 
 KERNEL_NAME = "python3"
+# TensorFlow's C++ logs (the oneDNN notice, written before absl::InitializeLog, which
+# no environment variable silences) go to the process's file descriptor 2, which a
+# kernel by default forwards into the notebook as stderr. Without that capture they
+# reach the runner's terminal instead; Python's sys.stdout/sys.stderr still reach
+# the notebook.
+KERNEL_ARGUMENTS = ("--IPKernelApp.capture_fd_output=False",)
 RECORD_NAME = "executed.json"
 
 # Parameters the runner sets itself; any other must be passed with -p NAME=VALUE.
@@ -264,7 +270,11 @@ def _stale_reason(
 
 @contextlib.contextmanager
 def _quiet_tensorflow():
-    """Kernels inherit this environment: keep TensorFlow's C++ log lines out of outputs."""
+    """Kernels inherit this environment: fewer TensorFlow C++ log lines in the terminal.
+
+    Level 2 hides INFO and WARNING (cpu_feature_guard's notice); the oneDNN notice
+    comes before TensorFlow reads it (see KERNEL_ARGUMENTS).
+    """
     previous = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
@@ -480,6 +490,7 @@ def _execute(name, source, out, nb_dir, entry, record, progress=False) -> Outcom
                 str(output),
                 parameters=entry["parameters"],
                 kernel_name=KERNEL_NAME,
+                extra_arguments=list(KERNEL_ARGUMENTS),
                 cwd=str(nb_dir),
                 progress_bar=progress and {"desc": name, "leave": False},
                 log_output=False,
