@@ -49,6 +49,9 @@ MANAGED = ("PROFILE", "RUNS_DIR")
 # optional (04_evaluation also works from results/ alone), but one that exists
 # must be complete.
 TRAINS = {"01_arch1": ("arch1",), "02_arch2": ("arch2",), "03_vgg": ("vgg",)}
+# Each of them trains its architecture twice, on the same budget: the original's
+# recipe, then the recipe chosen on validation (results.recipe_searches()).
+TRAININGS_PER_ARCH = 2
 READS = {"04_evaluation": tuple(arch for archs in TRAINS.values() for arch in archs)}
 INJECTED_TAG = "injected-parameters"
 ERROR_TAG = "papermill-error-cell-tag"
@@ -446,15 +449,20 @@ def _print_estimate(archs: list[str], profile: str) -> None:
 
     print(f"Measuring this machine's training speed for {', '.join(archs)}...", flush=True)
     with _quiet_tensorflow():
-        estimate = training_estimate(archs, profile)
+        estimate = training_estimate(archs, profile, trainings=TRAININGS_PER_ARCH)
+    print(estimate_line(estimate, profile), flush=True)
+
+
+def estimate_line(estimate: dict, profile: str) -> str:
+    """``throughput.training_estimate``'s result as the one line run-notebooks prints."""
     parts = ", ".join(
-        f"{arch} {m['images_seen'] / 1e6:.2f} M images at {m['images_per_second']:,.0f}/s"
+        f"{arch} {m['trainings']} x {m['images_seen'] / 1e6:.2f} M images at "
+        f"{m['images_per_second']:,.0f}/s"
         for arch, m in estimate["models"].items()
     )
-    print(
+    return (
         f"Training in the {profile} profile: about {estimate['seconds'] / 60:.0f} min ({parts}), "
-        "plus the notebooks' own analysis; a busy machine takes longer.",
-        flush=True,
+        "plus the notebooks' own analysis; a busy machine takes longer."
     )
 
 
