@@ -27,7 +27,7 @@ data: ## Get Fashion-MNIST: the Debian package when root, else the loader's fall
 	fi
 
 .PHONY: reproduce
-reproduce: setup ## Set up, then run the notebook suite (PROFILE=full|smoke) into notebooks/
+reproduce: setup ## Set up, then run the notebook suite (PROFILE=full|quick|smoke) into notebooks/
 	$(BIN)/fmnist run-notebooks --profile $(PROFILE) --in-place
 	@# The run's record (time per notebook, machine, commit) for the README
 	mkdir -p results/suite && cp runs/notebooks/$(PROFILE)/executed.json results/suite/$(PROFILE).json

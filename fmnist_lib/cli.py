@@ -135,6 +135,9 @@ def _train(args) -> int:
         run_dir = train(config, run_dir=run_dir, resume=True)
     else:
         if args.profile:
+            if args.profile != "smoke":
+                # The profiles' compact epoch lines are for notebooks; a terminal keeps its bar.
+                settings.setdefault("verbose", 1)
             config = profile_config(settings.pop("arch", "vgg"), args.profile, **settings)
         else:
             config = TrainConfig.from_dict(settings)

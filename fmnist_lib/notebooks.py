@@ -32,6 +32,12 @@ from .paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from .runs import is_complete, read_json, write_json
 
 KERNEL_NAME = "python3"
+# TensorFlow's C++ logs (the oneDNN notice, written before absl::InitializeLog, which
+# no environment variable silences) go to the process's file descriptor 2, which a
+# kernel by default forwards into the notebook as stderr. Without that capture they
+# reach the runner's terminal instead; Python's sys.stdout/sys.stderr still reach
+# the notebook.
+KERNEL_ARGUMENTS = ("--IPKernelApp.capture_fd_output=False",)
 RECORD_NAME = "executed.json"
 
 # Parameters the runner sets itself; any other must be passed with -p NAME=VALUE.
@@ -43,6 +49,9 @@ MANAGED = ("PROFILE", "RUNS_DIR")
 # optional (04_evaluation also works from results/ alone), but one that exists
 # must be complete.
 TRAINS = {"01_arch1": ("arch1",), "02_arch2": ("arch2",), "03_vgg": ("vgg",)}
+# Each of them trains its architecture twice, on the same budget: the original's
+# recipe, then the recipe chosen on validation (results.recipe_searches()).
+TRAININGS_PER_ARCH = 2
 READS = {"04_evaluation": tuple(arch for archs in TRAINS.values() for arch in archs)}
 INJECTED_TAG = "injected-parameters"
 ERROR_TAG = "papermill-error-cell-tag"
@@ -264,7 +273,11 @@ def _stale_reason(
 
 @contextlib.contextmanager
 def _quiet_tensorflow():
-    """Kernels inherit this environment: keep TensorFlow's C++ log lines out of outputs."""
+    """Kernels inherit this environment: fewer TensorFlow C++ log lines in the terminal.
+
+    Level 2 hides INFO and WARNING (cpu_feature_guard's notice); the oneDNN notice
+    comes before TensorFlow reads it (see KERNEL_ARGUMENTS).
+    """
     previous = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
@@ -436,15 +449,20 @@ def _print_estimate(archs: list[str], profile: str) -> None:
 
     print(f"Measuring this machine's training speed for {', '.join(archs)}...", flush=True)
     with _quiet_tensorflow():
-        estimate = training_estimate(archs, profile)
+        estimate = training_estimate(archs, profile, trainings=TRAININGS_PER_ARCH)
+    print(estimate_line(estimate, profile), flush=True)
+
+
+def estimate_line(estimate: dict, profile: str) -> str:
+    """``throughput.training_estimate``'s result as the one line run-notebooks prints."""
     parts = ", ".join(
-        f"{arch} {m['images_seen'] / 1e6:.2f} M images at {m['images_per_second']:,.0f}/s"
+        f"{arch} {m['trainings']} x {m['images_seen'] / 1e6:.2f} M images at "
+        f"{m['images_per_second']:,.0f}/s"
         for arch, m in estimate["models"].items()
     )
-    print(
+    return (
         f"Training in the {profile} profile: about {estimate['seconds'] / 60:.0f} min ({parts}), "
-        "plus the notebooks' own analysis; a busy machine takes longer.",
-        flush=True,
+        "plus the notebooks' own analysis; a busy machine takes longer."
     )
 
 
@@ -480,6 +498,7 @@ def _execute(name, source, out, nb_dir, entry, record, progress=False) -> Outcom
                 str(output),
                 parameters=entry["parameters"],
                 kernel_name=KERNEL_NAME,
+                extra_arguments=list(KERNEL_ARGUMENTS),
                 cwd=str(nb_dir),
                 progress_bar=progress and {"desc": name, "leave": False},
                 log_output=False,

@@ -184,3 +184,15 @@ def robustness_findings(scored: dict[str, dict]) -> str:
             f"{clean(plain):.3f} and {shifted(plain):.3f} without ({len(plain)} runs)."
         )
     return "\n".join(lines)
+
+
+def model_summary(model) -> str:
+    """Keras' layer table as plain text, for ``print`` in a notebook.
+
+    ``model.summary(print_fn=print)`` also leaves an empty ``<pre>`` text/html
+    output in a notebook (Keras 3 renders through rich); collecting the lines
+    through ``print_fn`` gives the same table with nothing else.
+    """
+    lines = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    return "\n".join(lines).rstrip("\n")

@@ -169,13 +169,15 @@ def markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def training_estimate(archs, profile: str, steps: int = 8) -> dict:
+def training_estimate(archs, profile: str, trainings: int = 1, steps: int = 8) -> dict:
     """How long training ``archs`` in ``profile`` will take here, from a short measurement now.
 
     Each model trains ``steps`` batches of its profile's own settings (after a
     warm-up), and its images seen are divided by that rate; each epoch's
     validation pass is counted as a third of a training pass per image (forward
-    only). The machine's load can change the real time either way.
+    only). Each model is trained ``trainings`` times on the same budget (a recipe
+    changes how it trains, not how many images it sees). The machine's load can
+    change the real time either way.
     """
     from .config import TRAIN_POOL_SIZE, profile_config
 
@@ -188,8 +190,9 @@ def training_estimate(archs, profile: str, steps: int = 8) -> dict:
         n_val = (config.subset or TRAIN_POOL_SIZE) - config.n_train
         validation = config.epochs * n_val / 3
         models[arch] = {
-            "images_seen": config.images_seen,
+            "images_seen": config.images_seen,  # per training
+            "trainings": trainings,
             "images_per_second": rate,
-            "seconds": (config.images_seen + validation) / rate,
+            "seconds": trainings * (config.images_seen + validation) / rate,
         }
     return {"models": models, "seconds": sum(m["seconds"] for m in models.values())}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from fmnist_lib.config import (
+    COMPACT,
     ORIGINAL_BUDGET,
     OWN_MODEL_BUDGET,
+    QUICK_EPOCHS,
     ConfigError,
     TrainConfig,
     profile_config,
@@ -101,3 +103,30 @@ def test_epochs_and_learning_rate_are_resolved_once():
     assert config.replace(subset=2000).epochs == 800
     with pytest.raises(ConfigError, match=r"epochs \(5\) and budget_images"):
         config.replace(epochs=5)
+
+
+def test_quick_profile_is_a_few_epochs_on_the_full_split_with_the_originals_recipe():
+    config = profile_config("vgg", "quick")
+    assert QUICK_EPOCHS == 3 and config.epochs == QUICK_EPOCHS and config.budget_images is None
+    assert config.subset is None and config.n_train == 54_000
+    assert config.images_seen == 162_000
+    assert (config.optimizer, config.learning_rate, config.lr_schedule) == (
+        "adam",
+        1e-3,
+        "constant",
+    )
+    assert config.augmentation == ("rotate", "flip") and config.label_smoothing == 0.0
+    assert config.verbose == COMPACT
+    assert profile_config("arch1", "quick").augmentation == ()
+
+
+def test_a_recipe_changes_how_it_trains_not_the_budget():
+    for profile in ("full", "quick"):
+        original = profile_config("vgg", profile)
+        chosen = profile_config("vgg", profile, recipe="cosine-flip-ls")
+        assert chosen.images_seen == original.images_seen
+        assert (chosen.learning_rate, chosen.lr_schedule) == (2e-3, "cosine")
+        assert chosen.augmentation == ("flip",) and chosen.label_smoothing == 0.1
+    assert profile_config("vgg", "quick", recipe="cosine-flip-ls", seed=2).seed == 2
+    with pytest.raises(ConfigError, match="recipe: unknown recipe 'nope'; valid: cosine"):
+        profile_config("vgg", "quick", recipe="nope")

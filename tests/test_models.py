@@ -130,3 +130,14 @@ def test_flip_tta_averages_each_image_with_its_mirror(trained_run):
     # with TTA an item and its mirror get the same prediction
     mirrored_tta = predict_probabilities(model, mirrored, tta_flip=True)
     np.testing.assert_allclose(tta, mirrored_tta, atol=1e-6)
+
+
+def test_model_summary_is_plain_text_with_every_layer_and_the_parameter_count():
+    from fmnist_lib.summaries import model_summary
+
+    model = build_model("arch1")
+    text = model_summary(model)
+    assert isinstance(text, str) and "<pre" not in text and "\x1b[" not in text
+    for layer in model.layers:
+        assert layer.name in text
+    assert f"Total params: {count_params(model)['total']:,}" in text

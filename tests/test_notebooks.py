@@ -145,9 +145,9 @@ def test_structure(name):
     assert "SEED" in values
     following = nb.cells[nb.cells.index(tagged[0]) + 1]
     assert following.cell_type == "code" and "parameters" not in following.metadata.get("tags", [])
-    # nbval re-executes the committed copy as it is: it must be the smoke profile.
+    # An interactive run gets the quick profile; the runner and nbval inject smoke.
     if name in runner.TRAINS or name in runner.READS:
-        assert values["PROFILE"] == "smoke" and values["RUNS_DIR"] == "../runs"
+        assert values["PROFILE"] == "quick" and values["RUNS_DIR"] == "../runs"
     for cell in nb.cells:
         assert "sys.path" not in cell.source
     for cell in cells:
@@ -215,6 +215,55 @@ def test_no_stray_metadata(name):
             text = output_text(output)
             assert str(PROJECT_ROOT) not in text and "/tmp/" not in text, text[:300]
     assert counts == list(range(1, len(counts) + 1)), "not executed once, top to bottom"
+
+
+# One output above this is a runaway log or an oversized figure: the largest today
+# is a full-width PNG of about 0.4 MB, and a notebook should stay readable on GitHub.
+MAX_OUTPUT_BYTES = 1_000_000
+
+
+def empty_html(html: str) -> bool:
+    """True for text/html with nothing to show (Keras 3's summary leaves ``<pre></pre>``)."""
+    return not re.sub(r"</?pre[^>]*>", "", html).strip()
+
+
+@pytest.mark.parametrize("name", SUITE)
+def test_outputs_are_free_of_stderr_empty_html_and_oversized_outputs(name):
+    """What the committed notebooks show is the analysis: no library logs on stderr
+    (`fmnist run-notebooks` keeps C++ logs out), no empty HTML (use
+    `summaries.model_summary`, not `model.summary`), no output over MAX_OUTPUT_BYTES."""
+    problems = []
+    for index, cell in enumerate(code_cells(load(name)), start=1):
+        for output in cell.outputs:
+            if output.get("name") == "stderr":
+                problems.append(f"cell {index}: stderr {output.text[:120]!r}")
+            html = output.get("data", {}).get("text/html")
+            if html is not None and empty_html(html):
+                problems.append(f"cell {index}: empty text/html {html[:60]!r}")
+            size = len(json.dumps(output))
+            if size > MAX_OUTPUT_BYTES:
+                problems.append(f"cell {index}: an output of {size:,} bytes")
+    assert not problems, "\n".join(problems)
+
+
+def readme_parameters() -> dict[str, dict[str, str]]:
+    """README's "Notebook parameters" table as {notebook: {name: default}}."""
+    text = (PROJECT_ROOT / "README.md").read_text()
+    section = text.split("### Notebook parameters", 1)[1].split("\n#", 1)[0]
+    table: dict[str, dict[str, str]] = {}
+    for row in re.findall(r"^\| (\w+) \| `(\w+)` \| `([^`]*)` \|", section, flags=re.M):
+        notebook, parameter, default = row
+        table.setdefault(notebook, {})[parameter] = default
+    return table
+
+
+def test_readme_lists_every_notebook_parameter_with_its_default():
+    documented = readme_parameters()
+    declared = {}
+    for name in SUITE:
+        cell = runner.notebook_parameters(NOTEBOOKS_DIR / f"{name}.ipynb")
+        declared[name] = {parameter: spec["default"] for parameter, spec in cell.items()}
+    assert documented == declared
 
 
 @pytest.mark.parametrize("name", SUITE)
@@ -352,6 +401,24 @@ def test_failing_notebook_stops_the_batch(capsys, tmp_path):
 
 
 @pytest.mark.slow
+def test_c_level_logs_stay_out_of_the_executed_notebook(capsys, tmp_path):
+    """A library writing to file descriptor 2 (TensorFlow's C++ logs) does not reach
+    the notebook; Python's own stderr still does, so real warnings stay visible."""
+    folder, out = tmp_path / "nb", tmp_path / "out"
+    folder.mkdir()
+    make_notebook(
+        folder / "x.ipynb",
+        "import os, sys\n_ = os.write(2, b'C-level log line\\n')",
+        "print('python stderr', file=sys.stderr)",
+    )
+    rc, _, _ = run_notebooks_cli(capsys, "--notebooks-dir", folder, "--out", out)
+    assert rc == 0
+    first, second = code_cells(nbformat.read(out / "x.ipynb", as_version=4))
+    assert first.outputs == []
+    assert [(o.name, o.text) for o in second.outputs] == [("stderr", "python stderr\n")]
+
+
+@pytest.mark.slow
 def test_in_place_writes_clean_sources(capsys, tmp_path):
     folder, out = tmp_path / "nb", tmp_path / "out"
     folder.mkdir()
@@ -486,14 +553,18 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
 def test_nbval_on_the_committed_notebooks(workspace, tmp_path):
     """`pytest --nbval-lax` on copies of the committed notebooks.
 
-    The copies sit beside the workspace's runs folder, so their RUNS_DIR
-    ("../runs") reuses the runs trained above when that test ran first.
+    The copies, set to the smoke profile, sit beside the workspace's runs folder,
+    so their RUNS_DIR ("../runs") reuses the runs trained above when that test ran first.
     """
     copy_dir = workspace / "notebooks"
     shutil.rmtree(copy_dir, ignore_errors=True)
     copy_dir.mkdir()
     for name in SUITE:
-        shutil.copy(NOTEBOOKS_DIR / f"{name}.ipynb", copy_dir)
+        nb = load(name)
+        cell = parameters_cell(nb)
+        # The copies run in the smoke profile, as the runner injects it in CI.
+        cell.source = cell.source.replace('PROFILE = "quick"', 'PROFILE = "smoke"')
+        nbformat.write(nb, copy_dir / f"{name}.ipynb")
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"]
         + ["--nbval-lax", "--nbval-sanitize-with", str(SANITIZE_CFG), str(copy_dir)],

@@ -77,11 +77,29 @@ def test_training_estimate_divides_each_budget_by_its_measured_rate():
     from fmnist_lib.config import profile_config
     from fmnist_lib.throughput import training_estimate
 
-    estimate = training_estimate(["arch1"], "smoke", steps=2)
+    # Two trainings (the original's recipe and the chosen one), each on the same budget.
+    estimate = training_estimate(["arch1"], "smoke", trainings=2, steps=2)
     model = estimate["models"]["arch1"]
     config = profile_config("arch1", "smoke")
-    assert model["images_seen"] == config.images_seen == 1800
+    assert model["images_seen"] == config.images_seen == 1800 and model["trainings"] == 2
     assert model["images_per_second"] > 0
     validation = config.epochs * 200 / 3  # 200 validation images of the 2,000
-    assert model["seconds"] == pytest.approx((1800 + validation) / model["images_per_second"])
+    assert model["seconds"] == pytest.approx(2 * (1800 + validation) / model["images_per_second"])
     assert estimate["seconds"] == model["seconds"]
+
+
+def test_estimate_line_states_minutes_and_each_models_trainings():
+    from fmnist_lib.notebooks import TRAININGS_PER_ARCH, estimate_line
+
+    assert TRAININGS_PER_ARCH == 2  # 01-03: the original's recipe, then the chosen one
+    models = {
+        "arch1": {"images_seen": 162_000, "trainings": 2, "images_per_second": 9000.0},
+        "vgg": {"images_seen": 162_000, "trainings": 2, "images_per_second": 1800.0},
+    }
+    seconds = {"arch1": 2 * (162_000 + 3 * 6000 / 3) / 9000, "vgg": 2 * 168_000 / 1800}
+    for arch, model in models.items():
+        model["seconds"] = seconds[arch]
+    line = estimate_line({"models": models, "seconds": sum(seconds.values())}, "quick")
+    # 37.3 s + 186.7 s = 3.7 min
+    assert line.startswith("Training in the quick profile: about 4 min (arch1 2 x 0.16 M images")
+    assert "vgg 2 x 0.16 M images at 1,800/s" in line
