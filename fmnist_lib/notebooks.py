@@ -42,8 +42,9 @@ RECORD_NAME = "executed.json"
 
 # Parameters the runner sets itself; any other must be passed with -p NAME=VALUE.
 MANAGED = ("PROFILE", "RUNS_DIR")
-# The training runs, RUNS_DIR/<profile>/<arch>, each notebook of the suite
-# trains or reads: 01-03 train one architecture each (the ARCH of their notebook),
+# The architectures each notebook of the suite trains or reads (their runs are
+# ``runs.suite_run_dir(RUNS_DIR, PROFILE, arch, recipe, SEED)``, see suite_runs):
+# 01-03 train one architecture each (the ARCH of their notebook),
 # and 04_evaluation reads every run they train (its ARCHS). A notebook whose runs
 # are incomplete or newer than its last execution is run again. Read runs are
 # optional (04_evaluation also works from results/ alone), but one that exists
@@ -239,6 +240,20 @@ def _newest_mtime(folder: Path) -> float:
     return max((p.stat().st_mtime for p in folder.rglob("*") if p.is_file()), default=0.0)
 
 
+def suite_runs(root: Path, profile: str, archs, seed: int) -> list[Path]:
+    """The run directories of ``archs`` in the suite: per architecture, the original's
+    recipe and then the recipe chosen on validation (``results.recipe_searches()``)."""
+    from .results import recipe_searches
+    from .runs import suite_run_dir
+
+    searches = recipe_searches()
+    return [
+        suite_run_dir(root, profile, arch, recipe, seed)
+        for arch in archs
+        for recipe in (None, searches[arch]["chosen"])
+    ]
+
+
 def _stale_reason(
     entry, *, profile, values, digest, in_place, run_dirs, runs_optional=False, results_dir=None
 ) -> str | None:
@@ -332,20 +347,22 @@ def run_suite(
         declared = notebook_parameters(nb_dir / f"{name}.ipynb")
         values = notebook_inputs(name, declared, profile, runs_root_override, parameters or {})
         root = _folder_parameter(nb_dir, declared, values, name, "RUNS_DIR")
+        seed = values.get("SEED", 0)
         used = TRAINS.get(name, ()) + READS.get(name, ())
-        run_dirs = [root / profile / arch for arch in used] if root else []
+        run_dirs = suite_runs(root, profile, used, seed) if root else []
         results_dir = _folder_parameter(nb_dir, declared, values, name, "RESULTS_DIR")
         plan.append((name, values, run_dirs, results_dir))
     trained_before = set()
     for name, _, run_dirs, _ in plan:
-        for run_dir in run_dirs[len(TRAINS.get(name, ())) :]:
+        trains = TRAININGS_PER_ARCH * len(TRAINS.get(name, ()))
+        for run_dir in run_dirs[trains:]:
             if run_dir not in trained_before and run_dir.exists() and not is_complete(run_dir):
                 raise NotebookError(
                     f"{name}.ipynb reads the run {run_dir}, which is not a completed run; "
                     "finish it (run the notebook that trains it, or `fmnist train --resume "
                     f"{run_dir}`) or remove it"
                 )
-        trained_before.update(run_dirs[: len(TRAINS.get(name, ()))])
+        trained_before.update(run_dirs[:trains])
 
     import nbformat
     from tqdm.auto import tqdm

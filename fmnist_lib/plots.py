@@ -687,7 +687,7 @@ def accuracy_vs_time(
     missing = needed - set(runs.columns)
     if runs.empty or missing:
         raise ValueError(f"accuracy_vs_time: need runs with columns {sorted(needed)}")
-    fig = Figure(figsize=(9, 5.5))
+    fig = Figure(figsize=(11, 5.5))
     ax = fig.subplots()
     models = list(dict.fromkeys(runs["model"]))
     palette = dict(zip(models, sns.color_palette("deep", len(models)), strict=True))
@@ -736,5 +736,6 @@ def accuracy_vs_time(
     ax.set_ylabel("test accuracy (%)")
     ax.set_title(title or "Test accuracy against training time, every recorded run")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="lower right", ncol=2)
+    # Outside the axes: inside, it would cover the low reference lines' labels.
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)
     return fig

@@ -453,3 +453,56 @@ def mcnemar_comparisons(
     if not table.empty:
         table["p (Holm)"] = holm(table["p (raw)"])
     return table
+
+
+def _recipe_ignoring_precision(config: dict) -> str:
+    return recipe({**config, "precision": "auto"})
+
+
+def time_accuracy_runs(records: list[dict], searches: dict[str, dict]) -> pd.DataFrame:
+    """One row per recorded run for ``plots.accuracy_vs_time``: model, kind of recipe
+    (the original's, the one chosen on validation, the own model's, or another
+    candidate), training seconds, test accuracy and whether it trained on a GPU.
+
+    A recipe's kind ignores the precision policy and the budget, so the chosen recipe's
+    longer and shorter runs sit on its curve.
+    """
+    chosen = {}
+    for arch, search in searches.items():
+        group = recipe_group(records, arch, search["chosen"], searches)
+        if group:
+            chosen[arch] = _recipe_ignoring_precision(group[0]["config"])
+
+    def kind(record: dict) -> str:
+        arch, text = record["metrics"]["arch"], _recipe_ignoring_precision(record["config"])
+        if arch not in ORIGINAL_BUDGET:
+            return "own model's recipe"
+        if text == _original_recipe_text(arch):
+            return "original recipe"
+        return "chosen recipe" if chosen.get(arch) == text else "other candidate"
+
+    return pd.DataFrame(
+        [
+            {
+                "name": r["name"],
+                "model": r["metrics"]["arch"],
+                "kind": kind(r),
+                "train seconds": r["metrics"]["train_seconds"],
+                "test accuracy": r["metrics"]["test"]["accuracy"],
+                "gpu": on_gpu(r),
+            }
+            for r in sorted(records, key=lambda r: r["name"])
+        ]
+    )
+
+
+def original_points() -> pd.DataFrame:
+    """The original's published runs (laptop GPU) for ``plots.accuracy_vs_time``."""
+    runs = {**ORIGINAL_RESULTS, "vgg, 80 epochs": ORIGINAL_VGG_80_EPOCHS}
+    return pd.DataFrame(
+        {
+            "train seconds": [run["train_seconds"] for run in runs.values()],
+            "test accuracy": [run["test_accuracy"] for run in runs.values()],
+        },
+        index=list(runs),
+    )

@@ -29,7 +29,7 @@ from fmnist_lib import results
 from fmnist_lib.cli import main
 from fmnist_lib.errors import UsageError
 from fmnist_lib.paths import PROJECT_ROOT
-from fmnist_lib.runs import set_status
+from fmnist_lib.runs import set_status, suite_run_dir
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 SUITE = ["00_explore", "01_arch1", "02_arch2", "03_vgg", "04_evaluation"]
@@ -313,7 +313,7 @@ def test_unknown_only_name_lists_valid_names(capsys, tmp_path):
 
 
 def test_evaluation_refuses_an_incomplete_suite_run(capsys, tmp_path):
-    run_dir = tmp_path / "runs" / "smoke" / "arch2"
+    run_dir = suite_run_dir(tmp_path / "runs", "smoke", "arch2", None, 0)
     run_dir.mkdir(parents=True)
     set_status(run_dir, "running")
     rc, _, err = run_notebooks_cli(
@@ -488,11 +488,8 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
         if name in runner.TRAINS or name in runner.READS:
             assert f'RUNS_DIR = "{workspace / "runs"}"' in injected[0].source
             assert 'PROFILE = "smoke"' in injected[0].source
-    for arch in ("arch1", "arch2", "vgg"):
-        assert (
-            json.loads((workspace / "runs" / "smoke" / arch / "status.json").read_text())["state"]
-            == "completed"
-        )
+    for run_dir in runner.suite_runs(workspace / "runs", "smoke", ("arch1", "arch2", "vgg"), 0):
+        assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
     figures = {p.name for p in (workspace / "figures").glob("*.png")}
     expected = {"class_sprite.png", "arch1_learning_curves.png", "learning_curves_all.png"}
     assert expected | {"best_model_misclassified.png", "best_model_tsne.png"} <= figures
@@ -517,7 +514,7 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
     assert out.count("parameters changed") == len(SUITE)
 
     # A retrained run invalidates the notebooks that train or read it.
-    status = workspace / "runs" / "smoke" / "arch1" / "status.json"
+    status = suite_run_dir(workspace / "runs", "smoke", "arch1", None, 0) / "status.json"
     stat = status.stat()
     os.utime(status, (stat.st_atime, stat.st_mtime + 3600))
     try:

@@ -395,3 +395,25 @@ def test_robustness_findings_compare_augmentation_and_label_smoothing():
     text = summaries.robustness_findings({"s": smoothed, "p": plain})
     assert "mean ECE 0.050 clean and 0.100 under shift with it (1 runs)" in text
     assert "against 0.020 and 0.200 without (1 runs)" in text
+
+
+def test_time_accuracy_runs_name_each_recipe_kind():
+    records = results.load_results()
+    searches = results.recipe_searches()
+    table = results.time_accuracy_runs(records, searches).set_index("name")
+    assert len(table) == len(records)
+    assert table.loc["vgg-full-s0", "kind"] == "original recipe"
+    assert table.loc["arch1-full-s0", "kind"] == "original recipe"
+    # The chosen recipe at other budgets and precisions stays on the chosen curve.
+    for name in (
+        "vgg-cosine-flip-ls-s1",
+        "vgg-cosine-flip-ls-2x-s0",
+        "vgg-cosine-flip-ls-14ep-bf16-s0",
+    ):
+        assert table.loc[name, "kind"] == "chosen recipe"
+    assert table.loc["vgg-cosine-rotflip-s0", "kind"] == "other candidate"
+    assert table.loc["arch1-cosine-s0", "kind"] == "chosen recipe"  # arch1 chose "cosine"
+    assert table.loc["resnet-full-s0", "kind"] == "own model's recipe"
+    assert table.loc["resnet-2x-s0", "gpu"] and not table.loc["vgg-full-s0", "gpu"]
+    points = results.original_points()
+    assert points.loc["vgg, 80 epochs", "test accuracy"] == 0.9487
