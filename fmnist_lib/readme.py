@@ -127,6 +127,7 @@ def results_section(results_dir=RESULTS_DIR) -> str:
     lines = _headline_table(records, searches)
     lines += _longer_runs_table(records)
     lines += _external_lines()
+    lines += _speed_lines(Path(results_dir))
     lines += [
         "",
         "Every run, the candidate recipes and their recipe searches, per-class scores, the "
@@ -154,7 +155,6 @@ def results_page(results_dir=RESULTS_DIR) -> str:
         lines += _recipe_search_lines(records, searches)
         lines += _mcnemar_table(records, searches, results_dir)
         lines += _per_class_table(records)
-    lines += _suite_lines(Path(results_dir) / "suite" / "full.json")
     lines += _robustness_table(Path(results_dir) / "robustness")
     lines += _baselines_table(Path(results_dir) / "baselines.json")
     return "\n".join(lines) + "\n"
@@ -267,6 +267,28 @@ def _mcnemar_table(records: list[dict], searches: dict[str, dict], results_dir) 
             f"| {row[0]} | {row[1]} | {row[2]}, {row[3]} | {row[4]} | {row[5]} | "
             f"{row[6]:.2g} | {row[7]:.2g} |"
         )
+    return lines
+
+
+def _speed_lines(results_dir: Path) -> list[str]:
+    """The suite's duration and the full side-by-side benchmark, where they were run."""
+    lines = _suite_lines(results_dir / "suite" / "full.json")
+    bench = results_dir / "bench" / "full" / "bench.json"
+    if bench.exists():
+        report = read_json(bench)
+        ratios, sides = report["ratios"], report["pipelines"]
+        speedup = ratios["time_to_accuracy_speedup"]
+        bound = {"lower": ">= ", "upper": "<= "}.get(speedup.get("bound"), "")
+        lines += [
+            "",
+            f"Speed (`fmnist bench`, both sides on {report['machine']['cpu']}, "
+            f"{report['machine']['cores']} cores; [docs/benchmark.md](docs/benchmark.md)): "
+            f"{sides['project']['images_per_second']:,.0f} training images/s against the "
+            f"original pipeline's {sides['original']['images_per_second']:,.0f} "
+            f"({ratios['images_per_second']:.2f}x; goal 2x), and "
+            f"{100 * report['target']['accuracy']:.2f}% test accuracy reached {bound}"
+            f"{speedup['value']:.2f}x sooner (goal 5x).",
+        ]
     return lines
 
 

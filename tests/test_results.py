@@ -417,3 +417,14 @@ def test_time_accuracy_runs_name_each_recipe_kind():
     assert table.loc["resnet-2x-s0", "gpu"] and not table.loc["vgg-full-s0", "gpu"]
     points = results.original_points()
     assert points.loc["vgg, 80 epochs", "test accuracy"] == 0.9487
+
+
+def test_readme_states_the_full_benchmark_and_the_suite_duration():
+    section = readme.results_section()
+    report = read_json(PROJECT_ROOT / "results" / "bench" / "full" / "bench.json")
+    ratio = report["ratios"]["images_per_second"]
+    assert f"({ratio:.2f}x; goal 2x)" in section
+    speedup = report["ratios"]["time_to_accuracy_speedup"]["value"]
+    assert f"{speedup:.2f}x sooner (goal 5x)" in section
+    suite = read_json(PROJECT_ROOT / "results" / "suite" / "full.json")["last_run"]
+    assert f"ran in {suite['wall_seconds'] / 60:.0f} min" in section
