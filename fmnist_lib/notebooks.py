@@ -383,6 +383,10 @@ def run_suite(
     # The code that runs is the checkout as the run starts: --in-place rewrites tracked
     # notebooks as it goes, which would mark every later look at the commit dirty.
     commit = hardware.git_commit()
+    # Kernels inherit it, so every notebook's header names this commit too.
+    pinned = os.environ.get("FMNIST_GIT_COMMIT")
+    if commit:
+        os.environ["FMNIST_GIT_COMMIT"] = commit
     bar = tqdm(total=len(plan), unit="nb", desc=f"notebooks ({profile})", disable=not progress)
     try:
         for name, values, run_dirs, results_dir in plan:
@@ -421,6 +425,10 @@ def run_suite(
             bar.update(1)
     finally:
         bar.close()
+        if pinned is None:
+            os.environ.pop("FMNIST_GIT_COMMIT", None)
+        else:
+            os.environ["FMNIST_GIT_COMMIT"] = pinned
     tally = {s: sum(o.status == s for o in outcomes) for s in ("executed", "skipped", "planned")}
     if not dry_run:
         seconds = time.perf_counter() - started

@@ -8,6 +8,8 @@ from ``reference`` rather than typed into each notebook.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 
@@ -194,5 +196,19 @@ def model_summary(model) -> str:
     through ``print_fn`` gives the same table with nothing else.
     """
     lines = []
-    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
+    with _no_display():
+        model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line))
     return "\n".join(lines).rstrip("\n")
+
+
+@contextlib.contextmanager
+def _no_display():
+    """Swallow IPython display outputs: rich, which Keras 3's summary renders through,
+    still emits an empty ``<pre>`` in a notebook when ``print_fn`` collects the text."""
+    try:
+        from IPython.utils.capture import capture_output
+    except ImportError:  # no IPython, so no display to keep clean
+        yield
+        return
+    with capture_output(stdout=False, stderr=False, display=True):
+        yield

@@ -479,8 +479,11 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
     assert last_run["skipped"] == [] and last_run["wall_seconds"] > 0
     assert set(last_run["machine"]) == {"cpu", "cores", "bf16"}
     record = whole["notebooks"]
+    headers = set()
     for name in SUITE:
         nb = nbformat.read(workspace / "out" / f"{name}.ipynb", as_version=4)
+        header = "".join(o.get("text", "") for o in code_cells(nb)[0].outputs)
+        headers.update(re.findall(r"code: git commit (\S+)", header))
         for cell in code_cells(nb):
             assert all(o.output_type != "error" for o in cell.outputs), name
         assert record[name]["status"] == "completed" and record[name]["profile"] == "smoke"
@@ -488,6 +491,9 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
         if name in runner.TRAINS or name in runner.READS:
             assert f'RUNS_DIR = "{workspace / "runs"}"' in injected[0].source
             assert 'PROFILE = "smoke"' in injected[0].source
+    # One commit in every header: the checkout as the run started (--in-place would
+    # otherwise mark the later notebooks -dirty).
+    assert headers == {last_run["git_commit"]}
     for run_dir in runner.suite_runs(workspace / "runs", "smoke", ("arch1", "arch2", "vgg"), 0):
         assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
     figures = {p.name for p in (workspace / "figures").glob("*.png")}
