@@ -4,7 +4,10 @@
 #
 # A run is ARCH-full-sSEED (the original's budget of images seen, or resnet's
 # one-hour budget and recipe, under `--profile full`) or one of the longer
-# schedules: vgg-long-s0 (VGG at 8x the original's budget, as its 80-epoch run),
+# schedules: vgg-long-s0 (VGG at 8x the original's budget: its 80 epochs over
+# the 144,000-image augmented set), vgg-80ep-s0/-s1 and vgg-cosine-flip-ls-80ep-s0/-s1
+# (VGG's original and chosen recipes at 80 epochs of the 54,000 training images,
+# 4.32 M images seen: the equal-epochs reading of the original's 80-epoch run),
 # vgg-cosine-flip-ls-2x-s0 and -s1 (VGG's chosen recipe at 2x) and resnet-2x-s0 (resnet at
 # 2x its one-hour budget; recorded from a GPU run, KERAS_BACKEND=jax).  With no
 # arguments: the ARCH-full runs and vgg-long-s0, about 13 h on a 2-core CPU.  Each
@@ -20,6 +23,10 @@ vgg_chosen_recipe="--recipe $("$python" -c \
   'from fmnist_lib.results import recipe_searches; print(recipe_searches()["vgg"]["chosen"])')"
 declare -A LONGER=(
   [vgg-long-s0]="--budget-images 11520000"  # the original's 80 epochs over 144,000 images
+  [vgg-80ep-s0]="--budget-images 4320000"  # 80 epochs over the 54,000 training images
+  [vgg-80ep-s1]="--budget-images 4320000"
+  [vgg-cosine-flip-ls-80ep-s0]="$vgg_chosen_recipe --budget-images 4320000"
+  [vgg-cosine-flip-ls-80ep-s1]="$vgg_chosen_recipe --budget-images 4320000"
   [vgg-cosine-flip-ls-2x-s0]="$vgg_chosen_recipe --budget-images 2880000"
   [vgg-cosine-flip-ls-2x-s1]="$vgg_chosen_recipe --budget-images 2880000"
   [resnet-2x-s0]="--budget-images 2592000 --precision float32"
@@ -47,6 +54,6 @@ for name in "${names[@]}"; do
   seed=${name##*-s}
   # shellcheck disable=SC2086  # the settings are a list of options
   train_or_resume "$out/$name" --profile full --arch "$arch" --seed "$seed" ${LONGER[$name]:-}
+  "$fmnist" results add "$out/$name"  # recorded at once: run directories may not outlive the session
 done
-for name in "${names[@]}"; do "$fmnist" results add "$out/$name"; done
 "$fmnist" results readme
