@@ -27,7 +27,7 @@ from .reference import (
     original_run,
     same_budget,
 )
-from .runs import load_run, read_json, write_json, write_npz
+from .runs import load_run, read_json, selection_val_accuracy, write_json, write_npz
 
 
 def add_run(run_dir, results_dir=RESULTS_DIR, name: str | None = None) -> Path:
@@ -96,7 +96,7 @@ def _by_validation(records: list[dict]) -> dict:
     """The run with the best validation accuracy; the lowest seed among equals."""
     return min(
         records,
-        key=lambda r: (-r["metrics"]["best_val_accuracy"], r["metrics"]["seed"], r["name"]),
+        key=lambda r: (-selection_val_accuracy(r["metrics"]), r["metrics"]["seed"], r["name"]),
     )
 
 
@@ -146,8 +146,9 @@ def best_record(records: list[dict]) -> dict:
 def summary(records: list[dict]) -> pd.DataFrame:
     """One row per (architecture, training budget, recipe): mean and spread over seeds.
 
-    ``mean``/``std`` are of test accuracy (reported); ``val_mean`` is the mean best
-    validation accuracy, the only column any choice is made on.
+    ``mean``/``std`` are of test accuracy (reported); ``val_mean`` is the mean
+    validation accuracy of the kept checkpoints (``selection_val_accuracy``), the only
+    column any choice is made on.
     """
     rows = [
         {
@@ -160,7 +161,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
             "seed": r["metrics"]["seed"],
             "train seconds": r["metrics"]["train_seconds"],
             "test accuracy": r["metrics"]["test"]["accuracy"],
-            "val accuracy": r["metrics"].get("best_val_accuracy", np.nan),
+            "val accuracy": selection_val_accuracy(r["metrics"]),
             "gpu": on_gpu(r),
             "machine": machine(r),
         }

@@ -160,6 +160,15 @@ def load_run(run_dir: str | os.PathLike) -> dict:
     }
 
 
+def selection_val_accuracy(metrics: dict) -> float:
+    """The validation accuracy that choices compare, scored as the run scores its test set.
+
+    Records from before it was stored have only the kept checkpoint's plain
+    validation accuracy, ``best_val_accuracy`` (also where they used flip TTA).
+    """
+    return metrics.get("selection_val_accuracy", metrics["best_val_accuracy"])
+
+
 def load_trained_model(path: str | os.PathLike):
     """(model, tta_flip) from a run directory or a ``.keras`` file.
 

@@ -26,11 +26,11 @@ for e in "${epochs[@]}"; do
 done
 "$python" - "$out" "$search_dir" "$recipe" "${epochs[@]}" <<'PY'
 import sys
-from fmnist_lib.runs import read_json, write_json
+from fmnist_lib.runs import read_json, selection_val_accuracy, write_json
 out, search_dir, recipe, *epochs = sys.argv[1:]
 names = {e: f"vgg-{recipe}-{e}ep-bf16-s0" for e in epochs}
 metrics = {e: read_json(f"{out}/{n}/metrics.json") for e, n in names.items()}
-scores = {e: m["best_val_accuracy"] for e, m in metrics.items()}
+scores = {e: selection_val_accuracy(m) for e, m in metrics.items()}
 good = [e for e in sorted(epochs, key=int) if scores[e] >= 0.945]
 chosen = good[0] if good else max(scores, key=scores.get)
 for e in sorted(epochs, key=int):

@@ -231,6 +231,25 @@ def test_evaluate_scores_a_run_directory_with_its_tta(tta_run):
         assert f"test accuracy {recorded:.4f}" in proc.stdout, model_path
 
 
+def test_tta_is_judged_on_validation_as_the_test_set_is_scored(tta_run):
+    import keras
+
+    from fmnist_lib.data import prepare_splits
+    from fmnist_lib.runs import selection_val_accuracy
+    from fmnist_lib.training import predict_probabilities
+
+    metrics = read_json(tta_run / "metrics.json")
+    kept = metrics["kept_val_accuracy"]
+    assert selection_val_accuracy(metrics) == metrics["selection_val_accuracy"] == kept["flip_tta"]
+    # the plain number is the kept epoch's validation accuracy, up to one image
+    assert kept["plain"] == pytest.approx(metrics["best_val_accuracy"], abs=1 / metrics["n_val"])
+    config = read_json(tta_run / "config.json")
+    splits = prepare_splits(config["val_fraction"], config["seed"], config["subset"])
+    model = keras.saving.load_model(tta_run / "model.keras")
+    probs = predict_probabilities(model, splits.x_val, tta_flip=True)
+    assert np.mean(probs.argmax(axis=1) == splits.y_val) == pytest.approx(kept["flip_tta"])
+
+
 def test_predict_applies_the_runs_tta(tta_run, tmp_path):
     import keras
 

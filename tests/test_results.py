@@ -99,6 +99,18 @@ def record(name, arch, seed, accuracy, val=None, **recipe):
     return {"name": name, "config": config, "metrics": metrics}
 
 
+def test_choices_compare_validation_scored_as_the_test_set_is():
+    plain = record("p0", "vgg", 0, 0.95, val=0.93)
+    tta = record("f0", "vgg", 0, 0.94, val=0.92, tta_flip=True)
+    tta["metrics"]["selection_val_accuracy"] = 0.935  # its validation score with flip TTA
+    assert results.best_record([plain, tta])["name"] == "f0"
+    table = results.summary([plain, tta]).set_index("recipe")["val_mean"]
+    assert table.to_dict() == {
+        "adam, constant lr, no augmentation": 0.93,
+        "adam, constant lr, no augmentation, flip TTA": 0.935,
+    }
+
+
 def test_best_record_and_representatives_are_chosen_on_validation():
     records = [
         record("a0", "arch1", 0, 0.90, val=0.91),

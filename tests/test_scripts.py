@@ -8,7 +8,7 @@ import subprocess
 from fmnist_lib import results
 from fmnist_lib.config import OWN_MODEL_BUDGET, profile_config
 from fmnist_lib.paths import PROJECT_ROOT
-from fmnist_lib.recipes import CONFIRM_SEEDS
+from fmnist_lib.recipes import CANDIDATES, CONFIRM_SEEDS
 from fmnist_lib.reference import ORIGINAL_VGG_80_EPOCHS, original_run
 from fmnist_lib.runs import read_json, write_json
 
@@ -42,15 +42,16 @@ def test_reference_runs_train_each_run_at_its_budget(tmp_path):
             "--run-name resnet-full-s2 --quiet"
         ).split()
     )
-    long_run = lines[1].split()
+    # each run is recorded as soon as it finishes: run directories may not outlive a session
+    assert lines[1] == f"results add {tmp_path}/resnet-full-s2"
+    long_run = lines[2].split()
     budget = int(long_run[long_run.index("--budget-images") + 1])
     assert budget == ORIGINAL_VGG_80_EPOCHS["images_seen"]
     config = profile_config("vgg", "full", budget_images=budget)
     assert original_run("vgg", config.epochs * config.n_train) == ORIGINAL_VGG_80_EPOCHS
-    assert lines[2] == f"train --resume {tmp_path}/arch1-full-s0 --quiet"
     assert lines[3:] == [
-        f"results add {tmp_path}/resnet-full-s2",
         f"results add {tmp_path}/vgg-long-s0",
+        f"train --resume {tmp_path}/arch1-full-s0 --quiet",
         f"results add {tmp_path}/arch1-full-s0",
         "results readme",
     ]
@@ -59,12 +60,21 @@ def test_reference_runs_train_each_run_at_its_budget(tmp_path):
 def test_reference_runs_at_longer_schedules(tmp_path):
     done = _dry_run(tmp_path, "vgg-cosine-flip-ls-2x-s0", "resnet-2x-s0")
     assert done.returncode == 0, done.stderr
-    vgg, resnet = (line.split() for line in done.stdout.splitlines()[:2])
+    vgg, resnet = (line.split() for line in done.stdout.splitlines()[0:3:2])
     # VGG's chosen recipe (the one its recipe search recorded) at twice the budget
     assert vgg[vgg.index("--arch") + 1] == "vgg" and vgg[vgg.index("--seed") + 1] == "0"
     assert vgg[vgg.index("--budget-images") + 1] == "2880000"
     assert vgg[vgg.index("--recipe") + 1] == results.recipe_searches()["vgg"]["chosen"]
     assert resnet[resnet.index("--budget-images") + 1] == str(2 * OWN_MODEL_BUDGET)
+    # the 80-epoch comparison: 80 epochs over the 54,000 training images, both recipes
+    done = _dry_run(tmp_path, "vgg-80ep-s1", "vgg-cosine-flip-ls-80ep-s0")
+    assert done.returncode == 0, done.stderr
+    original, chosen = (line.split() for line in done.stdout.splitlines()[0:3:2])
+    for run in (original, chosen):
+        budget = int(run[run.index("--budget-images") + 1])
+        assert budget == 80 * profile_config("vgg", "full").n_train == 4_320_000
+    assert "--recipe" not in original and original[original.index("--seed") + 1] == "1"
+    assert chosen[chosen.index("--recipe") + 1] == results.recipe_searches()["vgg"]["chosen"]
     # without names, the longer runs beyond vgg-long-s0 are not part of the default set
     everything = _dry_run(tmp_path).stdout
     assert "vgg-long-s0" in everything and "resnet-2x-s0" not in everything
@@ -79,6 +89,7 @@ def _recipe_search(tmp_path, *args) -> subprocess.CompletedProcess:
         "FMNIST": "echo",
         "RECIPE_DIR": str(tmp_path / "runs"),
         "RECIPE_SEARCH_DIR": str(tmp_path / "search"),
+        "RECORDS_DIR": str(tmp_path / "records"),
     }
     return subprocess.run(
         ["bash", str(RECIPE_SEARCH), *args],
@@ -98,6 +109,8 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     # Finished seed-0 candidates whose test ranking is the reverse of their validation one.
     candidates = {"cosine-rotflip": (0.931, 0.940), "cosine-flip-ls": (0.936, 0.930)}
     candidates["cosine-modern"] = (0.934, 0.950)
+    candidates["cosine-flip-ls-tta"] = (0.933, 0.960)
+    assert tuple(candidates) == CANDIDATES["vgg"]
     for name, (val_accuracy, test_accuracy) in candidates.items():
         run_dir = tmp_path / "runs" / f"vgg-{name}-s0"
         run_dir.mkdir(parents=True)
@@ -112,20 +125,64 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     assert done.returncode == 0, done.stderr
     runs = tmp_path / "runs"
     lines = done.stdout.splitlines()
-    assert lines[:3] == [f"train --resume {runs}/vgg-{name}-s0 --quiet" for name in candidates]
-    assert lines[3] == "chosen on validation: cosine-flip-ls"
+    n = len(candidates)
+    assert lines[:n] == [f"train --resume {runs}/vgg-{name}-s0 --quiet" for name in candidates]
+    assert lines[n] == "chosen on validation: cosine-flip-ls"
     assert (
-        lines[4].split()
+        lines[n + 1].split()
         == (
             "train --profile full --arch vgg --seed 1 --recipe cosine-flip-ls "
             f"--out {runs} --run-name vgg-cosine-flip-ls-s1 --quiet"
         ).split()
     )
-    assert lines[-2:] == [
-        f"results add {runs}/vgg-cosine-flip-ls-s1 {runs}/vgg-cosine-flip-ls-s2",
-        "results readme",
+    trained = [f"{runs}/vgg-{name}-s0" for name in candidates] + [
+        f"{runs}/vgg-cosine-flip-ls-s{seed}" for seed in CONFIRM_SEEDS
     ]
+    assert lines[-2:] == [f"results add {' '.join(trained)}", "results readme"]
     search = read_json(tmp_path / "search" / "vgg.json")
     assert search["chosen"] == "cosine-flip-ls"
     assert search["confirm_seeds"] == list(CONFIRM_SEEDS)
     assert search["validation_accuracy"] == {k: v[0] for k, v in candidates.items()}
+
+
+def test_recipe_search_extends_the_recorded_search(tmp_path):
+    """A new candidate competes with the recorded ones; recorded runs are not trained again."""
+    records = tmp_path / "records"
+    records.mkdir()
+    for name, val_accuracy in {"cosine-flip-ls": 0.950, "cosine-rotflip": 0.941}.items():
+        for seed in (0, *CONFIRM_SEEDS) if name == "cosine-flip-ls" else (0,):
+            metrics = {"best_val_accuracy": val_accuracy, "test": {"accuracy": 0.94}}
+            write_json(records / f"vgg-{name}-s{seed}.json", {"metrics": metrics})
+    write_json(
+        tmp_path / "search" / "vgg.json",
+        {"runs": {"cosine-flip-ls": "vgg-cosine-flip-ls-s0", "cosine-rotflip": "vgg-cosine-rotflip-s0"}},
+    )
+    new = tmp_path / "runs" / "vgg-cosine-flip-ls-tta-s0"
+    new.mkdir(parents=True)
+    # the new candidate's plain validation accuracy is lower; with its flip TTA, higher
+    metrics = {"best_val_accuracy": 0.949, "selection_val_accuracy": 0.953, "test": {}}
+    write_json(new / "metrics.json", metrics)
+
+    done = _recipe_search(tmp_path, "vgg", "cosine-flip-ls-tta")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"train --resume {new} --quiet"
+    assert lines[1] == "chosen on validation: cosine-flip-ls-tta"
+    confirm = [line for line in lines if line.startswith("train --profile full")]
+    assert [c.split("--seed ")[1].split()[0] for c in confirm] == [str(s) for s in CONFIRM_SEEDS]
+    search = read_json(tmp_path / "search" / "vgg.json")
+    assert search["validation_accuracy"] == {
+        "cosine-flip-ls": 0.950,
+        "cosine-rotflip": 0.941,
+        "cosine-flip-ls-tta": 0.953,
+    }
+    assert search["runs"]["cosine-flip-ls-tta"] == "vgg-cosine-flip-ls-tta-s0"
+
+    # Had the recorded recipe stayed the winner, its recorded seeds would not train again.
+    metrics["selection_val_accuracy"] = 0.948
+    write_json(new / "metrics.json", metrics)
+    done = _recipe_search(tmp_path, "vgg", "cosine-flip-ls-tta")
+    assert done.returncode == 0, done.stderr
+    assert "chosen on validation: cosine-flip-ls" in done.stdout.splitlines()
+    assert not any(line.startswith("train --profile") for line in done.stdout.splitlines())
+    assert "vgg-cosine-flip-ls-s1: recorded" in done.stderr
