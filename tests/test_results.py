@@ -204,6 +204,7 @@ def test_headline_one_row_per_model_with_reproduction_and_improvement():
     longer = results.longer_runs(records)
     assert longer.iloc[0]["test accuracy"] == 0.9487 and longer.iloc[0]["seeds"] == 1
     assert (longer["images seen"].iloc[1:] > 1_458_000 * 1.05).all()
+    assert longer.iloc[0]["seconds"] == 2180 and (longer["seconds"] > 0).all()
     external = results.external_references()
     assert external["test accuracy"].tolist() == [0.897, 0.835]
 
