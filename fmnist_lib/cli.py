@@ -17,6 +17,7 @@ from pathlib import Path
 from .config import PROFILES
 from .errors import ConfigError, DataError, NotebookError, RunError, TrainingError, UsageError
 from .paths import PROJECT_ROOT
+from .recipes import RECIPES
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the CLI
 
@@ -44,14 +45,20 @@ def _add_train(sub):
     )
     p.add_argument(
         "--recipe",
-        help="a named training recipe (fmnist_lib/recipes.py: cosine, cosine-flip, "
-        "cosine-flip-ls, cosine-rotflip, cosine-modern); the options below override it",
+        help=f"a named training recipe (fmnist_lib/recipes.py: {', '.join(RECIPES)}); "
+        "the options below override it",
     )
     p.add_argument("--epochs", type=int, help="epochs (default 10, or from --budget-images)")
     p.add_argument(
         "--budget-images",
         type=int,
         help="images seen in training; sets the epochs for the training split",
+    )
+    p.add_argument(
+        "--budget-seconds",
+        type=float,
+        help="seconds of training: the epochs are fitted to the rate measured on this "
+        "machine when training starts (instead of --epochs or --budget-images)",
     )
     p.add_argument("--batch-size", type=int, help="batch size (default 250, as the original)")
     p.add_argument("--optimizer", help="adam (default), rmsprop or sgd")

@@ -35,6 +35,8 @@ DEFAULT_EPOCHS = 10
 # 10 epochs over 144,000 augmented images, or over 48,000 plain ones for arch1.
 ORIGINAL_BUDGET = {model: run["images_seen"] for model, run in ORIGINAL_RESULTS.items()}
 PROFILES = ("full", "quick", "smoke")
+# The settings that say how long a run trains; any one given replaces a profile's.
+TRAINING_LENGTHS = ("epochs", "budget_images", "budget_seconds")
 # The quick profile's schedule length, the shortest that clears 88% test accuracy
 # for VGG with both of its notebook's recipes. Measured 2026-11-30 on the 2-core
 # Xeon (bf16 automatic), seed 0, while another VGG training shared the two cores:
@@ -83,12 +85,15 @@ class TrainConfig:
 
     ``epochs`` and ``learning_rate`` are resolved when the object is made: epochs
     from ``budget_images`` (images seen in training) when that is given, else 10;
-    the learning rate from the optimizer's default when none is given.
+    the learning rate from the optimizer's default when none is given. With
+    ``budget_seconds`` (a training-time budget) the epochs stay None until training
+    starts and fits them to the rate it measures (``training.fit_to_time_budget``).
     """
 
     arch: str = "vgg"
     epochs: int | None = None
     budget_images: int | None = None
+    budget_seconds: float | None = None  # seconds of training; the epochs are fitted to it
     batch_size: int = 250
     optimizer: str = "adam"
     learning_rate: float | None = None
@@ -117,6 +122,8 @@ class TrainConfig:
         _as_config_error(lambda: check_model_name(self.arch))
         _int_range("epochs", self.epochs, 1, 10_000, optional=True)
         _int_range("budget_images", self.budget_images, 1, 10**10, optional=True)
+        if self.budget_seconds is not None:
+            _float_range("budget_seconds", self.budget_seconds, 0.0, 7 * 86_400.0, open_low=True)
         _int_range("batch_size", self.batch_size, 1, 65_536)
         _choice("optimizer", self.optimizer, OPTIMIZERS)
         if self.learning_rate is None:
@@ -152,7 +159,13 @@ class TrainConfig:
             )
         object.__setattr__(self, "epochs", self._resolve_epochs())
 
-    def _resolve_epochs(self) -> int:
+    def _resolve_epochs(self) -> int | None:
+        if self.budget_seconds is not None:
+            if self.budget_images is not None:
+                raise ConfigError(
+                    "budget_images and budget_seconds are two training budgets; give one of them"
+                )
+            return self.epochs  # None until training fits it to the time budget
         if self.budget_images is None:
             return DEFAULT_EPOCHS if self.epochs is None else self.epochs
         # Whole epochs over the training split: the budget is met or overshot by less
@@ -174,6 +187,11 @@ class TrainConfig:
 
     @property
     def images_seen(self) -> int:
+        if self.epochs is None:
+            raise ConfigError(
+                f"the epochs of a {self.budget_seconds:g}-second time budget are fitted when "
+                "training starts (training.fit_to_time_budget)"
+            )
         return self.epochs * self.n_train
 
     def to_dict(self) -> dict:
@@ -259,6 +277,7 @@ def profile_config(
         base.update(epochs=1, subset=2000, verbose=0)
     if profile != "smoke":
         base["verbose"] = COMPACT  # the notebooks' output; the CLI passes its own
-    if "epochs" in overrides and overrides["epochs"] is not None:
-        base.pop("budget_images", None)
+    if any(overrides.get(length) is not None for length in TRAINING_LENGTHS):
+        for length in TRAINING_LENGTHS:  # a length given replaces the profile's own
+            base.pop(length, None)
     return TrainConfig.from_dict({**base, **overrides})

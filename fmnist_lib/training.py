@@ -47,6 +47,9 @@ from .runs import (
 
 BACKUP_DIR = "backup"
 BEST_WEIGHTS = "best.weights.h5"
+TIME_BUDGET_FILE = "time_budget.json"  # how a time budget's epochs were fitted
+# The share of a time budget that the fitted epochs fill (see fit_to_time_budget).
+TIME_BUDGET_MARGIN = 0.95
 
 
 class EpochState(keras.callbacks.Callback):
@@ -240,6 +243,9 @@ def train(
         _log(config, f"{run_dir}: already completed; nothing to do")
         return run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
+    if config.epochs is None:  # a time budget: its epochs are fitted to this machine now
+        config, time_budget = fit_to_time_budget(config)
+        write_json(run_dir / TIME_BUDGET_FILE, time_budget)
     write_json(run_dir / "config.json", config.to_dict())
     set_status(run_dir, RUNNING, pid=os.getpid(), resumed_from_epoch=resumed_from)
     try:
@@ -260,6 +266,47 @@ def train(
     set_status(run_dir, COMPLETED, test_accuracy=metrics["test"]["accuracy"])
     _log(config, f"Test accuracy {test['accuracy']:.4f} (best epoch {metrics['best_epoch']})")
     return run_dir
+
+
+def fit_to_time_budget(config: TrainConfig) -> tuple[TrainConfig, dict]:
+    """``config`` with the whole epochs that fit its ``budget_seconds`` here, and why.
+
+    The rate is measured now, on this machine, with the run's own model, batch
+    size, precision and augmentation (median of 3 rounds, ``throughput.measure``).
+    The epochs fill TIME_BUDGET_MARGIN of the budget: a full epoch runs a little
+    slower than the steady state, and a shared machine can slow down. The epochs
+    are then fixed in config.json, so a resumed run keeps them.
+    """
+    from .throughput import measure  # throughput builds on this module
+
+    settings = {"augmentation": config.augmentation, "precision": config.precision}
+    report = measure(
+        config.arch,
+        {"run": settings},
+        steps=20,
+        rounds=3,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        progress=False,
+    )
+    rate = report["variants"]["run"]["images_per_second"]
+    fitted = math.floor(config.budget_seconds * TIME_BUDGET_MARGIN * rate / config.n_train)
+    epochs = min(max(1, fitted), 10_000)
+    _log(
+        config,
+        f"Time budget {config.budget_seconds:,.0f} s: {rate:,.0f} images/s measured here, "
+        f"so {epochs} epochs ({epochs * config.n_train:,} images)",
+    )
+    return config.replace(epochs=epochs), {
+        "budget_seconds": config.budget_seconds,
+        "margin": TIME_BUDGET_MARGIN,
+        "measured_images_per_second": rate,
+        "rounds_images_per_second": report["variants"]["run"]["images_per_second_rounds"],
+        "epochs": epochs,
+        "images_seen": epochs * config.n_train,
+        "measured": report["created"],
+        "machine": report["machine"],
+    }
 
 
 def _resume_point(config: TrainConfig, run_dir: Path, resume: bool):
@@ -441,6 +488,9 @@ def record(config, run_dir, prepared, history, test, validation, resumed_from, c
         "images_per_second": config.images_seen / train_seconds,
         "precision": prepared.precision,
         "test_time_augmentation": "flip" if config.tta_flip else None,
+        "time_budget": (
+            read_json(run_dir / TIME_BUDGET_FILE) if (run_dir / TIME_BUDGET_FILE).exists() else None
+        ),
         "replicas": prepared.replicas,
         "seed": config.seed,
         "resumed_from_epoch": resumed_from,

@@ -231,6 +231,26 @@ def test_evaluate_scores_a_run_directory_with_its_tta(tta_run):
         assert f"test accuracy {recorded:.4f}" in proc.stdout, model_path
 
 
+def test_a_time_budget_fits_the_epochs_to_the_measured_rate(tmp_path):
+    run_cli(
+        *("train", "--arch", "arch1", "--subset", "1000", "--budget-seconds", "2"),
+        *("--out", tmp_path, "--run-name", "timed", "--quiet"),
+        check_rc=0,
+    )
+    run_dir = tmp_path / "timed"
+    budget = read_json(run_dir / "time_budget.json")
+    config, metrics = read_json(run_dir / "config.json"), read_json(run_dir / "metrics.json")
+    rate, margin = budget["measured_images_per_second"], budget["margin"]
+    expected = max(1, int(2 * margin * rate // 900))  # 900 training images after validation
+    assert config["epochs"] == budget["epochs"] == metrics["epochs"] == expected
+    assert config["budget_seconds"] == 2 and metrics["time_budget"] == budget
+    assert metrics["images_seen"] == budget["images_seen"] == expected * 900
+    assert len(read_json(run_dir / "history.json")) == expected
+    # resuming keeps the fitted epochs: nothing is measured again
+    proc = run_cli("train", "--resume", run_dir, check_rc=0)
+    assert "already completed" in proc.stdout
+
+
 def test_tta_is_judged_on_validation_as_the_test_set_is_scored(tta_run):
     import keras
 

@@ -46,6 +46,9 @@ def test_defaults_follow_the_original():
         ({"deterministic": "yes"}, "deterministic: expected true or false"),
         ({"tta_flip": 1}, "tta_flip: expected true or false"),
         ({"epochs": 3, "budget_images": 1000}, "give one of them"),
+        ({"budget_seconds": 60, "budget_images": 1000}, "two training budgets; give one"),
+        ({"budget_seconds": 0}, "budget_seconds: 0 is out of range"),
+        ({"budget_seconds": "1h"}, "budget_seconds: expected a number"),
         ({"subset": 100, "val_fraction": 0.05}, "fewer than 10 validation images"),
         ({"run_name": "a/b"}, "run_name"),
     ],
@@ -103,6 +106,18 @@ def test_epochs_and_learning_rate_are_resolved_once():
     assert config.replace(subset=2000).epochs == 800
     with pytest.raises(ConfigError, match=r"epochs \(5\) and budget_images"):
         config.replace(epochs=5)
+
+
+def test_a_time_budget_leaves_the_epochs_to_training():
+    config = profile_config("resnet", "full", budget_seconds=3600)
+    assert config.budget_images is None and config.epochs is None  # the profile's length goes
+    with pytest.raises(ConfigError, match="fitted when training starts"):
+        config.images_seen
+    fitted = config.replace(epochs=40)  # as training fits it, and config.json keeps it
+    assert fitted.images_seen == 40 * 54_000 and fitted.budget_seconds == 3600
+    assert TrainConfig.from_dict(fitted.to_dict()) == fitted
+    # any length given replaces the profile's own
+    assert profile_config("vgg", "quick", budget_images=540_000).epochs == 10
 
 
 def test_quick_profile_is_a_few_epochs_on_the_full_split_with_the_originals_recipe():
