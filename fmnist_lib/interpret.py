@@ -14,6 +14,7 @@ import statistics
 
 import pandas as pd
 
+from .metrics import percent
 from .reference import ORIGINAL_RESULTS, TARGETS, same_budget
 from .results import recipe
 
@@ -78,10 +79,6 @@ def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.2f}%"
-
-
 def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> str:
     """The notebook's conclusion in a few markdown bullets, generated from its runs."""
     first = next(iter(runs.values()))["metrics"]
@@ -100,16 +97,17 @@ def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> 
         accuracy = run["metrics"]["test"]["accuracy"]
         diff = 100 * (accuracy - original["test_accuracy"])
         line = (
-            f"- **The {label}** (`{recipe(run['config'])}`): {_pct(accuracy)} test "
-            f"accuracy, {diff:+.2f} points against the original's {_pct(original['test_accuracy'])}"
+            f"- **The {label}** (`{recipe(run['config'])}`): {percent(accuracy)} test "
+            f"accuracy, {diff:+.2f} points against the original's "
+            f"{percent(original['test_accuracy'])}"
         )
         spread = _spread(committed_accuracies(run, records))
         if spread["seeds"]:
             sd = f" ± {100 * spread['std']:.2f}" if spread["std"] is not None else ""
             line += (
                 f". The {spread['seeds']} committed run(s) of this recipe at this budget: "
-                f"{_pct(spread['mean'])}{sd} (range {_pct(spread['low'])} to "
-                f"{_pct(spread['high'])}); this run is {_placement(accuracy, spread)}"
+                f"{percent(spread['mean'])}{sd} (range {percent(spread['low'])} to "
+                f"{percent(spread['high'])}); this run is {_placement(accuracy, spread)}"
             )
             if label == "reproduction" and at_budget:
                 where = _placement(original["test_accuracy"], spread).replace("committed ", "")
@@ -129,9 +127,9 @@ def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> 
             target = TARGETS[arch]
             verdict = "meets" if committed["mean"] >= target else "misses"
             lines.append(
-                f"- **This project's target for {arch}** is {_pct(target)} (mean of the "
+                f"- **This project's target for {arch}** is {percent(target)} (mean of the "
                 f"committed seeds): the chosen recipe's {committed['seeds']} committed runs "
-                f"average {_pct(committed['mean'])}, so it {verdict} it by "
+                f"average {percent(committed['mean'])}, so it {verdict} it by "
                 f"{abs(100 * (committed['mean'] - target)):.2f} points."
             )
     return "\n".join(lines)

@@ -8,6 +8,11 @@ from sklearn.metrics import accuracy_score, classification_report, confusion_mat
 from .data import CLASS_NAMES
 
 
+def percent(value) -> str:
+    """An accuracy as users read it: ``0.9426`` -> ``94.26%`` (``n/a`` when missing)."""
+    return "n/a" if value is None or value != value else f"{100 * value:.2f}%"
+
+
 def evaluate_probabilities(y_true: np.ndarray, probs: np.ndarray) -> dict:
     """All test metrics from class probabilities of shape (N, 10)."""
     probs = np.asarray(probs, dtype=np.float64)

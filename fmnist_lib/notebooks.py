@@ -287,19 +287,27 @@ def _stale_reason(
 
 
 @contextlib.contextmanager
-def _quiet_tensorflow():
-    """Kernels inherit this environment: fewer TensorFlow C++ log lines in the terminal.
+def _kernel_environment(commit: str | None = None):
+    """What kernels inherit: fewer TensorFlow C++ log lines, and the commit they run.
 
     Level 2 hides INFO and WARNING (cpu_feature_guard's notice); the oneDNN notice
-    comes before TensorFlow reads it (see KERNEL_ARGUMENTS).
+    comes before TensorFlow reads it (see KERNEL_ARGUMENTS). ``commit`` pins
+    ``$FMNIST_GIT_COMMIT``, so every notebook's header names the checkout as the
+    run started. Both are restored afterwards.
     """
-    previous = os.environ.get("TF_CPP_MIN_LOG_LEVEL")
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    wanted = {"TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    if commit:
+        wanted["FMNIST_GIT_COMMIT"] = commit
+    previous = {name: os.environ.get(name) for name in wanted}
+    os.environ.update(wanted)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _failure_message(name: str, err, output: Path) -> str:
@@ -383,12 +391,9 @@ def run_suite(
     # The code that runs is the checkout as the run starts: --in-place rewrites tracked
     # notebooks as it goes, which would mark every later look at the commit dirty.
     commit = hardware.git_commit()
-    # Kernels inherit it, so every notebook's header names this commit too.
-    pinned = os.environ.get("FMNIST_GIT_COMMIT")
-    if commit:
-        os.environ["FMNIST_GIT_COMMIT"] = commit
     bar = tqdm(total=len(plan), unit="nb", desc=f"notebooks ({profile})", disable=not progress)
-    try:
+    # Kernels inherit the commit, so every notebook's header names it too.
+    with _kernel_environment(commit), contextlib.closing(bar):
         for name, values, run_dirs, results_dir in plan:
             source = nb_dir / f"{name}.ipynb"
             digest = source_digest(nbformat.read(source, as_version=4))
@@ -423,12 +428,6 @@ def run_suite(
                 outcomes.append(outcome)
                 bar.write(f"{name:<16} executed in {outcome.seconds:7.1f} s ({reason})")
             bar.update(1)
-    finally:
-        bar.close()
-        if pinned is None:
-            os.environ.pop("FMNIST_GIT_COMMIT", None)
-        else:
-            os.environ["FMNIST_GIT_COMMIT"] = pinned
     tally = {s: sum(o.status == s for o in outcomes) for s in ("executed", "skipped", "planned")}
     if not dry_run:
         seconds = time.perf_counter() - started
@@ -473,7 +472,7 @@ def _print_estimate(archs: list[str], profile: str) -> None:
     from .throughput import training_estimate
 
     print(f"Measuring this machine's training speed for {', '.join(archs)}...", flush=True)
-    with _quiet_tensorflow():
+    with _kernel_environment():
         estimate = training_estimate(archs, profile, trainings=TRAININGS_PER_ARCH)
     print(estimate_line(estimate, profile), flush=True)
 
@@ -517,7 +516,7 @@ def _execute(name, source, out, nb_dir, entry, record, progress=False) -> Outcom
     nbformat.write(blank, output)
     start = time.perf_counter()
     try:
-        with _quiet_tensorflow():
+        with _kernel_environment():
             papermill.execute_notebook(
                 str(output),
                 str(output),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .config import ORIGINAL_BUDGET, OWN_MODEL, profile_config
 from .data import CLASS_NAMES
+from .metrics import percent
 from .paths import PROJECT_ROOT, RESULTS_DIR
 from .reference import (
     OWN_MODEL_TARGET,
@@ -63,15 +64,15 @@ def target_status(
     if model == OWN_MODEL:
         target, limit = OWN_MODEL_TARGET["accuracy"], OWN_MODEL_TARGET["max_train_seconds"]
         met = mean >= target and seconds is not None and seconds <= limit
-        return f"≥ {_pct(target)} in ≤ {limit / 3600:g} h: **{'met' if met else 'missed'}**"
+        return f"≥ {percent(target)} in ≤ {limit / 3600:g} h: **{'met' if met else 'missed'}**"
     target, budget = TARGETS.get(model), ORIGINAL_BUDGET.get(model)
     if target is None or budget is None or not same_budget(images_seen, budget):
         return ""
     if gpu:
         return GPU_RUN_STATUS
     if seeds < TARGET_SEEDS:
-        return f"≥ {_pct(target)}: open ({seeds} of {TARGET_SEEDS} seeds)"
-    return f"≥ {_pct(target)}: **{'met' if mean >= target else 'missed'}**"
+        return f"≥ {percent(target)}: open ({seeds} of {TARGET_SEEDS} seeds)"
+    return f"≥ {percent(target)}: **{'met' if mean >= target else 'missed'}**"
 
 
 def _machine_tag(row, numbered: dict[str, int]) -> str:
@@ -109,12 +110,8 @@ def _original_cells(original: dict) -> str:
         return "— | — | —"
     return (
         f"{original['images_seen']:,} | {original['train_seconds']} s | "
-        f"{_pct(original['test_accuracy'])}"
+        f"{percent(original['test_accuracy'])}"
     )
-
-
-def _pct(value) -> str:
-    return "n/a" if value is None or pd.isna(value) else f"{100 * value:.2f}%"
 
 
 RESULTS_PAGE = "README.md"  # inside the results folder: GitHub shows it with the folder
@@ -164,7 +161,7 @@ def _spread_cell(mean, sd, seeds) -> str:
     if not seeds:
         return "—"
     spread = "" if pd.isna(sd) else f" ± {100 * sd:.2f}"
-    return f"{_pct(mean)}{spread} ({seeds})"
+    return f"{percent(mean)}{spread} ({seeds})"
 
 
 def _headline_table(records: list[dict], searches: dict[str, dict]) -> list[str]:
@@ -202,7 +199,7 @@ def _headline_table(records: list[dict], searches: dict[str, dict]) -> list[str]
             row["improvement seconds"],
             gpu=row["gpu"],
         )
-        original = "—" if pd.isna(row["original"]) else _pct(row["original"])
+        original = "—" if pd.isna(row["original"]) else percent(row["original"])
         reproduction = _spread_cell(
             row["reproduction"], row["reproduction sd"], row["reproduction seeds"]
         )
@@ -232,7 +229,7 @@ def _longer_runs_table(records: list[dict]) -> list[str]:
         "",
         f"The original's 80 epochs ran over its {original['images seen'] // 80:,}-image "
         f"augmented set, {original['images seen']:,} images seen. This project's 80-epoch "
-        f"runs read \"80 epochs\" as equal epochs over the {n_train:,} training images, "
+        f'runs read "80 epochs" as equal epochs over the {n_train:,} training images, '
         f"{80 * n_train:,} images seen: {80 * n_train / original['images seen']:.0%} of the "
         "original's budget. Training time is per run, on the machine named.",
         "",
@@ -254,7 +251,7 @@ def _longer_runs_table(records: list[dict]) -> list[str]:
 def _external_lines() -> list[str]:
     lines = ["", "External reference points (measured by others, not by this project):", ""]
     for name, row in external_references().iterrows():
-        lines.append(f"* {name}: {_pct(row['test accuracy'])}")
+        lines.append(f"* {name}: {percent(row['test accuracy'])}")
     return lines
 
 
@@ -347,7 +344,7 @@ def _cnn_table(records: list[dict], searches: dict[str, dict]) -> list[str]:
         intro += (
             f" {OWN_MODEL} is this project's own model (not in the original), trained with a "
             "recipe and budget fixed in advance; its target is "
-            f"≥ {_pct(OWN_MODEL_TARGET['accuracy'])} test accuracy within "
+            f"≥ {percent(OWN_MODEL_TARGET['accuracy'])} test accuracy within "
             f"{OWN_MODEL_TARGET['max_train_seconds'] / 3600:g} h of training on the 2-core CPU."
         )
     lines = [
@@ -374,7 +371,7 @@ def _cnn_table(records: list[dict], searches: dict[str, dict]) -> list[str]:
         lines.append(
             f"| {row.model} | {row.params:,} | {row.images_seen:,} ({row.epochs}) | {row.recipe} | "
             f"{row.seeds} | "
-            f"{row.seconds:,.0f} s{_machine_tag(row, numbered)} | {_pct(row.mean)}{spread} | "
+            f"{row.seconds:,.0f} s{_machine_tag(row, numbered)} | {percent(row.mean)}{spread} | "
             f"{status} | {_original_cells(original_run(row.model, row.images_seen))} |"
         )
     total = f"Training time of all recorded runs together: {_total_time(records)}."
@@ -402,8 +399,8 @@ def _precision_lines(records: list[dict]) -> list[str]:
         lines += [
             "",
             f"bf16 against float32 ({arch}, {recipe_text}, {images_seen:,} images seen, "
-            f"`scripts/precision_check.sh`): mean test accuracy {_pct(sum(bf16) / len(bf16))} "
-            f"({len(bf16)} seeds) against {_pct(sum(fp32) / len(fp32))} ({len(fp32)} seeds), "
+            f"`scripts/precision_check.sh`): mean test accuracy {percent(sum(bf16) / len(bf16))} "
+            f"({len(bf16)} seeds) against {percent(sum(fp32) / len(fp32))} ({len(fp32)} seeds), "
             f"a difference of {difference:+.2f} points, **{verdict}** the 0.2 points that make "
             "bf16 the default on CPUs with native bf16.",
         ]
@@ -416,7 +413,7 @@ def _recipe_search_lines(records: list[dict], searches: dict[str, dict]) -> list
     lines = []
     for arch, search in searches.items():
         scores = ", ".join(
-            f"{name} {_pct(value)}"
+            f"{name} {percent(value)}"
             for name, value in sorted(search["validation_accuracy"].items(), key=lambda kv: -kv[1])
         )
         seeds = search["confirm_seeds"]
@@ -443,7 +440,7 @@ def _per_class_table(records: list[dict]) -> list[str]:
     return [
         "",
         f"### Per class: the best model ({best['name']}, "
-        f"{_pct(best['metrics']['test']['accuracy'])}; the model with the best mean validation "
+        f"{percent(best['metrics']['test']['accuracy'])}; the model with the best mean validation "
         f"accuracy over {seeds} seeds, shown by its seed with the best validation accuracy)",
         "",
         "| class | precision | recall | F1 |",
@@ -467,9 +464,9 @@ def _baselines_table(path: Path) -> list[str]:
         "|---|---|---|---|",
     ]
     for name, record in read_json(path).items():
-        published = _pct(PUBLISHED_SVC_RBF_C10) if name == "svc_rbf_c10" else ""
+        published = percent(PUBLISHED_SVC_RBF_C10) if name == "svc_rbf_c10" else ""
         lines.append(
-            f"| {name} | {record['train_size']:,} | {_pct(record['test']['accuracy'])} | "
+            f"| {name} | {record['train_size']:,} | {percent(record['test']['accuracy'])} | "
             f"{published} |"
         )
     return lines

@@ -1,7 +1,8 @@
 """Named training recipes: the settings a recipe search tries on the validation split.
 
 A recipe changes how an architecture trains, never the architecture: optimizer,
-schedule, augmentation, label smoothing, test-time augmentation. `fmnist train --recipe NAME` applies one;
+schedule, augmentation, label smoothing, test-time augmentation.
+`fmnist train --recipe NAME` applies one;
 `scripts/recipe_search.sh ARCH` trains each candidate with seed 0, keeps the best
 validation accuracy, and trains the winner again with ``CONFIRM_SEEDS``; named
 candidates extend the search already recorded.

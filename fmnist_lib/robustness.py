@@ -25,7 +25,7 @@ from .corruptions import (
     parameter,
 )
 from .data import load_fashion_mnist, stratified_subset, to_model_input
-from .metrics import calibration
+from .metrics import calibration, percent
 from .paths import RESULTS_DIR
 from .runs import load_trained_model, read_json, write_json
 
@@ -186,10 +186,6 @@ def load_records(folder=ROBUSTNESS_DIR) -> list[dict]:
     return [read_json(path) for path in sorted(Path(folder).glob("*.json"))]
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.2f}%"
-
-
 def markdown_table(records: list[dict]) -> str:
     """README table: one row per model and recipe, best mean corruption accuracy first.
 
@@ -224,8 +220,9 @@ def markdown_table(records: list[dict]) -> str:
         )
         lines.append(
             f"| {record['name']} | {record['arch']} | {recipe(record['config'])} | "
-            f"{_pct(record['clean_accuracy'])} | {_pct(record['mean_corruption_accuracy'])} | "
-            f"{worst['name']} ({_pct(worst['accuracy'])}) | {ece} |"
+            f"{percent(record['clean_accuracy'])} | "
+            f"{percent(record['mean_corruption_accuracy'])} | "
+            f"{worst['name']} ({percent(worst['accuracy'])}) | {ece} |"
         )
     families, severities, test_size, seed = settings.pop()
     graded = [s for s in severities if s > 0]

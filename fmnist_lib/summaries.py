@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .config import TrainConfig
+from .metrics import percent
 from .reference import ORIGINAL_RESULTS
 
 HISTORY_COLUMNS = [
@@ -89,10 +90,6 @@ def run_table(metrics: dict) -> pd.DataFrame:
     return table
 
 
-def _pct(value) -> str:
-    return f"{100 * value:.2f}%"
-
-
 def findings(records: list[dict], searches: dict[str, dict]) -> str:
     """The evaluation's conclusions in markdown, every number read from results/.
 
@@ -112,8 +109,8 @@ def findings(records: list[dict], searches: dict[str, dict]) -> str:
             within = abs(gap) <= 2 * sd
             lines.append(
                 f"* {model}, reproduction (original recipe, {row['reproduction seeds']} seeds): "
-                f"{_pct(row['reproduction'])} ± {100 * sd:.2f} against the original's "
-                f"{_pct(row['original'])}, {100 * gap:+.2f} points: "
+                f"{percent(row['reproduction'])} ± {100 * sd:.2f} against the original's "
+                f"{percent(row['original'])}, {100 * gap:+.2f} points: "
                 + (
                     "**matched** (within two standard deviations of the seeds)."
                     if within
@@ -132,7 +129,7 @@ def findings(records: list[dict], searches: dict[str, dict]) -> str:
             extra = f", {hours:.2f} h of training per run"
         lines.append(
             f"* {model}, {row['improvement recipe']} ({row['improvement seeds']} seeds): "
-            f"{_pct(row['improvement'])}{extra}; target ≥ {_pct(target)}: "
+            f"{percent(row['improvement'])}{extra}; target ≥ {percent(target)}: "
             f"**{'met' if met else 'missed'}** by {abs(100 * margin):.2f} points."
         )
     return "\n".join(lines)
@@ -151,7 +148,7 @@ def robustness_findings(scored: dict[str, dict]) -> str:
         augmentation = "+".join(config["augmentation"]) or "no augmentation"
         drop = record["relative_drop"]
         lines.append(
-            f"* {label} (trained with {augmentation}): clean {_pct(record['clean_accuracy'])}; "
+            f"* {label} (trained with {augmentation}): clean {percent(record['clean_accuracy'])}; "
             f"mirror images cost {100 * drop['flip']:.1f}% of it, rotations "
             f"{100 * drop['rotate']:.1f}%."
         )

@@ -112,7 +112,7 @@ def test_a_time_budget_leaves_the_epochs_to_training():
     config = profile_config("resnet", "full", budget_seconds=3600)
     assert config.budget_images is None and config.epochs is None  # the profile's length goes
     with pytest.raises(ConfigError, match="fitted when training starts"):
-        config.images_seen
+        _ = config.images_seen
     fitted = config.replace(epochs=40)  # as training fits it, and config.json keeps it
     assert fitted.images_seen == 40 * 54_000 and fitted.budget_seconds == 3600
     assert TrainConfig.from_dict(fitted.to_dict()) == fitted

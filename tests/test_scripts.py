@@ -153,10 +153,8 @@ def test_recipe_search_extends_the_recorded_search(tmp_path):
         for seed in (0, *CONFIRM_SEEDS) if name == "cosine-flip-ls" else (0,):
             metrics = {"best_val_accuracy": val_accuracy, "test": {"accuracy": 0.94}}
             write_json(records / f"vgg-{name}-s{seed}.json", {"metrics": metrics})
-    write_json(
-        tmp_path / "search" / "vgg.json",
-        {"runs": {"cosine-flip-ls": "vgg-cosine-flip-ls-s0", "cosine-rotflip": "vgg-cosine-rotflip-s0"}},
-    )
+    recorded = {name: f"vgg-{name}-s0" for name in ("cosine-flip-ls", "cosine-rotflip")}
+    write_json(tmp_path / "search" / "vgg.json", {"runs": recorded})
     new = tmp_path / "runs" / "vgg-cosine-flip-ls-tta-s0"
     new.mkdir(parents=True)
     # the new candidate's plain validation accuracy is lower; with its flip TTA, higher
