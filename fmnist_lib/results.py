@@ -286,6 +286,16 @@ def recipe_group(
     return [r for r in records if seed0 and group_key(r) == group_key(seed0[0])]
 
 
+def recipe_representative(
+    records: list[dict], arch: str, recipe_name: str | None, searches: dict[str, dict]
+) -> dict:
+    """The seed that stands for ``arch`` under a named recipe: best validation accuracy.
+
+    Never the best test score; the candidates are ``recipe_group``'s runs.
+    """
+    return _by_validation(recipe_group(records, arch, recipe_name, searches))
+
+
 def _spread(runs: list[dict]) -> dict:
     accuracy = pd.Series([r["metrics"]["test"]["accuracy"] for r in runs], dtype=float)
     return {"mean": accuracy.mean(), "sd": accuracy.std(), "seeds": len(runs)}
@@ -437,8 +447,8 @@ def mcnemar_comparisons(
 
     rows = []
     for (arch_a, name_a), (arch_b, name_b) in like_with_like_pairs(records, searches):
-        run_a = _by_validation(recipe_group(records, arch_a, name_a, searches))
-        run_b = _by_validation(recipe_group(records, arch_b, name_b, searches))
+        run_a = recipe_representative(records, arch_a, name_a, searches)
+        run_b = recipe_representative(records, arch_b, name_b, searches)
         with np.load(Path(results_dir) / "runs" / f"{run_a['name']}.npz") as arrays:
             y_true = arrays["y_true"]
         pred_a = load_probabilities(run_a, results_dir).argmax(axis=1)

@@ -11,7 +11,7 @@ import pytest
 from fmnist_lib import readme, results
 from fmnist_lib.paths import PROJECT_ROOT
 from fmnist_lib.reference import TARGETS, original_run
-from fmnist_lib.runs import RunError, read_json, set_status, write_json
+from fmnist_lib.runs import RunError, read_json, selection_val_accuracy, set_status, write_json
 
 
 def test_readme_results_section_and_results_page_match_results_dir():
@@ -207,6 +207,16 @@ def test_headline_one_row_per_model_with_reproduction_and_improvement():
     assert longer.iloc[0]["seconds"] == 2180 and (longer["seconds"] > 0).all()
     external = results.external_references()
     assert external["test accuracy"].tolist() == [0.897, 0.835]
+
+
+def test_a_recipes_representative_is_its_best_seed_on_validation():
+    records, searches = results.load_results(), results.recipe_searches()
+    for arch, search in searches.items():
+        for name in (results.ORIGINAL_RECIPE, search["chosen"]):
+            group = results.recipe_group(records, arch, name, searches)
+            chosen = results.recipe_representative(records, arch, name, searches)
+            best = max(selection_val_accuracy(r["metrics"]) for r in group)
+            assert chosen in group and selection_val_accuracy(chosen["metrics"]) == best
 
 
 def test_mcnemar_pairs_are_like_with_like_and_holm_adjusted():
