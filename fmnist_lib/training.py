@@ -256,8 +256,9 @@ def train(
         callbacks = run_callbacks(config, run_dir, resumed_from) + list(extra_callbacks)
         fit(prepared, config.epochs, config.seed, callbacks, config.verbose)
         history = check_history(run_dir / "history.json", config.epochs)
-        test = evaluate(prepared, run_dir, config.tta_flip)
+        prepared.model.load_weights(run_dir / BEST_WEIGHTS)  # the checkpoint training kept
         validation = kept_validation_accuracy(prepared)
+        test = evaluate(prepared, run_dir, config.tta_flip)  # the test set's one use, last
         metrics = record(config, run_dir, prepared, history, test, validation, resumed_from, commit)
     except BaseException as err:
         reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{err}"
@@ -435,12 +436,11 @@ def check_history(history_path: Path, epochs: int) -> list[dict]:
 
 
 def evaluate(prepared: Prepared, run_dir: Path, tta_flip: bool) -> dict:
-    """The checkpoint with the lowest validation loss, scored once on the test set.
+    """The kept checkpoint (lowest validation loss, already loaded), scored once on the test set.
 
     Writes its test probabilities and the model beside the run's other files.
     """
     model = prepared.model
-    model.load_weights(run_dir / BEST_WEIGHTS)
     probs = predict_probabilities(model, prepared.splits.x_test, tta_flip=tta_flip)
     y_test = prepared.splits.y_test
     write_npz(run_dir / "test_predictions.npz", probs=probs.astype(np.float16), y_true=y_test)
@@ -452,7 +452,7 @@ def kept_validation_accuracy(prepared: Prepared) -> dict:
     """The kept checkpoint's validation accuracy, without and with flip TTA.
 
     Whether test-time augmentation helps is a choice, so it is made here, on
-    validation, never on the test set (``evaluate`` loads the checkpoint first).
+    validation, never on the test set, and before the test set is touched.
     """
     x_val, y_val = prepared.splits.x_val, prepared.splits.y_val
     return {

@@ -155,11 +155,14 @@ def test_test_set_is_used_once_after_training(tmp_path, monkeypatch):
     config = TrainConfig(arch="arch1", epochs=1, subset=600, seed=2, verbose=0)
     training.train(config, run_dir=tmp_path / "spy")
     splits = prepare_splits(config.val_fraction, config.seed, config.subset)
-    assert [c[0] for c in calls if c[0] != "evaluate"] == ["fit", "predict"]
+    names = [c[0] for c in calls if c[0] != "evaluate"]
+    assert names[0] == "fit" and set(names[1:]) == {"predict"}
     x_val, _ = calls[0][2]
     assert np.array_equal(x_val, splits.x_val)  # validation comes from the training pool
     # fit's per-epoch evaluate calls see the validation images only
     assert {c[1] for c in calls if c[0] == "evaluate"} == {splits.x_val.shape}
+    # the kept checkpoint's validation scores (without and with flip TTA) come first
+    assert {c[1] for c in calls[1:-1] if c[0] == "predict"} == {splits.x_val.shape}
     # the one use of the test set is the last call, after training ended
     assert [c[0] for c in calls if c[1] == (10000, 28, 28, 1)] == ["predict"]
     assert calls[-1][:2] == ("predict", (10000, 28, 28, 1))
