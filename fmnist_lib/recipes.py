@@ -21,14 +21,6 @@ RECIPES = {
         "augmentation": ("flip",),
         "label_smoothing": 0.1,
     },
-    # Flip TTA is a choice like any other: made on validation (selection_val_accuracy).
-    "cosine-flip-ls-tta": {
-        "lr_schedule": "cosine",
-        "learning_rate": 2e-3,
-        "augmentation": ("flip",),
-        "label_smoothing": 0.1,
-        "tta_flip": True,
-    },
     "cosine-rotflip": {"lr_schedule": "cosine", "augmentation": ("rotate", "flip")},
     # The project's own model's recipe without its test-time augmentation.
     "cosine-modern": {
@@ -39,6 +31,9 @@ RECIPES = {
         "label_smoothing": 0.1,
     },
 }
+
+# Flip TTA is a choice like any other: made on validation (selection_val_accuracy).
+RECIPES["cosine-flip-ls-tta"] = {**RECIPES["cosine-flip-ls"], "tta_flip": True}
 
 # arch1's original run had no augmentation, so its candidates start from none.
 CANDIDATES = {
