@@ -39,6 +39,7 @@ from .results import (
     recipe,
     recipe_searches,
     summary,
+    time_budget_runs,
 )
 from .runs import atomic_write_bytes, read_json
 
@@ -123,6 +124,7 @@ def results_section(results_dir=RESULTS_DIR) -> str:
     searches = recipe_searches(results_dir)
     lines = _headline_table(records, searches)
     lines += _longer_runs_table(records)
+    lines += _time_budget_table(records)
     lines += _external_lines()
     lines += _speed_lines(Path(results_dir))
     lines += [
@@ -244,6 +246,40 @@ def _longer_runs_table(records: list[dict]) -> list[str]:
             f"{_spread_cell(row._5, row.sd, row.seeds)} | "
             f"{'—' if row.Index == 0 else f'{100 * gap:+.2f} points'} | "
             f"{row.seconds:,.0f} s | {row.machine} |"
+        )
+    return lines
+
+
+def _time_budget_table(records: list[dict]) -> list[str]:
+    table = time_budget_runs(records)
+    if table.empty:
+        return []
+    target = OWN_MODEL_TARGET
+    lines = [
+        "",
+        "### Training for a fixed time",
+        "",
+        "Each run measured this machine's training rate for its own model before it "
+        "started, then trained the whole epochs that fill 95% of its budget "
+        "(`fmnist train --budget-seconds S`), so seeds may see different numbers of images. "
+        "Validation accuracy (of the kept checkpoint, scored as the test set is) is the "
+        "only column that chooses; ★ marks the best at each budget. The own-model target: "
+        f"≥ {percent(target['accuracy'])} test accuracy, mean of {TARGET_SEEDS} seeds, within "
+        f"{target['max_train_seconds'] / 3600:g} h of training on the 2-core CPU.",
+        "",
+        "| budget | model | recipe | seeds | images seen | validation | test accuracy "
+        "| training time | machine |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    best = table.groupby("budget seconds")["val_mean"].transform("max")
+    for row, is_best in zip(table.itertuples(), table["val_mean"] == best, strict=True):
+        low, high = row.images_low, row.images_high
+        images = f"{low:,}" if low == high else f"{low:,}–{high:,}"
+        lines.append(
+            f"| {row._1 / 60:g} min | {row.model} | {row.recipe} | {row.seeds} | {images} | "
+            f"{percent(row.val_mean)}{' ★' if is_best else ''} | "
+            f"{_spread_cell(row.mean, row.std, row.seeds)} | {row.seconds:,.0f} s | "
+            f"{'; '.join(row.machines)} |"
         )
     return lines
 

@@ -34,6 +34,8 @@ RECIPES = {
 
 # Flip TTA is a choice like any other: made on validation (selection_val_accuracy).
 RECIPES["cosine-flip-ls-tta"] = {**RECIPES["cosine-flip-ls"], "tta_flip": True}
+# The own model's recipe in full (config.OWN_MODEL_RECIPE), for other architectures.
+RECIPES["cosine-modern-tta"] = {**RECIPES["cosine-modern"], "tta_flip": True}
 
 # arch1's original run had no augmentation, so its candidates start from none.
 CANDIDATES = {

@@ -396,6 +396,43 @@ def longer_runs(records: list[dict], arch: str = "vgg") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def time_budget_runs(records: list[dict]) -> pd.DataFrame:
+    """Runs trained for a fixed time (``--budget-seconds``), one row per model, recipe
+    and budget: the seeds' mean validation accuracy (the only column a choice is made
+    on), test accuracy, images seen (each run fits its epochs to the rate it measured,
+    so seeds may differ) and training time, on the machines named.
+    """
+    rows = [
+        {
+            "model": r["metrics"]["arch"],
+            "recipe": recipe(r["config"]),
+            "budget seconds": r["config"]["budget_seconds"],
+            "seed": r["metrics"]["seed"],
+            "images seen": r["metrics"]["images_seen"],
+            "train seconds": r["metrics"]["train_seconds"],
+            "val accuracy": selection_val_accuracy(r["metrics"]),
+            "test accuracy": r["metrics"]["test"]["accuracy"],
+            "machine": machine(r),
+        }
+        for r in records
+        if r["config"].get("budget_seconds")
+    ]
+    if not rows:
+        return pd.DataFrame()
+    grouped = pd.DataFrame(rows).groupby(["budget seconds", "model", "recipe"], sort=True)
+    table = grouped.agg(
+        seeds=("seed", "count"),
+        images_low=("images seen", "min"),
+        images_high=("images seen", "max"),
+        seconds=("train seconds", "mean"),
+        val_mean=("val accuracy", "mean"),
+        mean=("test accuracy", "mean"),
+        std=("test accuracy", "std"),
+        machines=("machine", lambda names: sorted(set(names))),
+    )
+    return table.reset_index()
+
+
 def external_references() -> pd.DataFrame:
     """Reference points measured elsewhere, not by this project."""
     return pd.DataFrame(

@@ -6,10 +6,15 @@
 # one-hour budget and recipe, under `--profile full`) or one of the longer
 # schedules: vgg-long-s0 (VGG at 8x the original's budget: its 80 epochs over
 # the 144,000-image augmented set), vgg-80ep-s0/-s1 and vgg-cosine-flip-ls-80ep-s0/-s1
-# (VGG's original and chosen recipes at 80 epochs of the 54,000 training images,
+# (VGG's original recipe and cosine-flip-ls at 80 epochs of the 54,000 training images,
 # 4.32 M images seen: the equal-epochs reading of the original's 80-epoch run),
-# vgg-cosine-flip-ls-2x-s0 and -s1 (VGG's chosen recipe at 2x) and resnet-2x-s0 (resnet at
-# 2x its one-hour budget; recorded from a GPU run, KERAS_BACKEND=jax).  With no
+# vgg-cosine-flip-ls-2x-s0 and -s1 (that recipe at 2x), arch1-cosine-4x-s0 (arch1's
+# chosen recipe at 4x its budget: its learning curve beyond the original's) and
+# resnet-2x-s0 (resnet at 2x its one-hour budget; recorded from a GPU run,
+# KERAS_BACKEND=jax), and the runs for a fixed training time on this machine (each
+# fits its epochs to the rate it measures first): resnet-15min-s0 and
+# vgg-cosine-modern-tta-15min-s0 (the candidates for the own model's hour, compared
+# on validation), resnet-1h-sSEED and vgg-cosine-modern-tta-1h-sSEED (seeds 0-2).  With no
 # arguments: the ARCH-full runs and vgg-long-s0, about 13 h on a 2-core CPU.  Each
 # run trains into runs/reference/NAME (or $REFERENCE_DIR/NAME); one that was
 # interrupted resumes from its last epoch, one that completed is left alone.
@@ -18,19 +23,23 @@ fmnist=${FMNIST:-.venv/bin/fmnist}
 python=${PYTHON:-.venv/bin/python}
 out=${REFERENCE_DIR:-runs/reference}
 # Longer schedules: the settings besides --profile full, --arch and --seed.
-# VGG's chosen recipe is the one its recipe search recorded.
-vgg_chosen_recipe="--recipe $("$python" -c \
-  'from fmnist_lib.results import recipe_searches; print(recipe_searches()["vgg"]["chosen"])')"
 declare -A LONGER=(
   [vgg-long-s0]="--budget-images 11520000"  # the original's 80 epochs over 144,000 images
   [vgg-80ep-s0]="--budget-images 4320000"  # 80 epochs over the 54,000 training images
   [vgg-80ep-s1]="--budget-images 4320000"
-  [vgg-cosine-flip-ls-80ep-s0]="$vgg_chosen_recipe --budget-images 4320000"
-  [vgg-cosine-flip-ls-80ep-s1]="$vgg_chosen_recipe --budget-images 4320000"
-  [vgg-cosine-flip-ls-2x-s0]="$vgg_chosen_recipe --budget-images 2880000"
-  [vgg-cosine-flip-ls-2x-s1]="$vgg_chosen_recipe --budget-images 2880000"
+  [vgg-cosine-flip-ls-80ep-s0]="--recipe cosine-flip-ls --budget-images 4320000"
+  [vgg-cosine-flip-ls-80ep-s1]="--recipe cosine-flip-ls --budget-images 4320000"
+  [vgg-cosine-flip-ls-2x-s0]="--recipe cosine-flip-ls --budget-images 2880000"
+  [vgg-cosine-flip-ls-2x-s1]="--recipe cosine-flip-ls --budget-images 2880000"
+  [arch1-cosine-4x-s0]="--recipe cosine --budget-images 1944000"  # 4 x its 9 epochs of 54,000
   [resnet-2x-s0]="--budget-images 2592000 --precision float32"
+  [resnet-15min-s0]="--budget-seconds 900"
+  [vgg-cosine-modern-tta-15min-s0]="--recipe cosine-modern-tta --budget-seconds 900"
 )
+for seed in 0 1 2; do
+  LONGER[resnet-1h-s$seed]="--budget-seconds 3600"
+  LONGER[vgg-cosine-modern-tta-1h-s$seed]="--recipe cosine-modern-tta --budget-seconds 3600"
+done
 
 default=()
 for arch in arch1 arch2 vgg resnet; do

@@ -8,6 +8,7 @@ from fmnist_lib.config import (
     COMPACT,
     ORIGINAL_BUDGET,
     OWN_MODEL_BUDGET,
+    OWN_MODEL_RECIPE,
     QUICK_EPOCHS,
     ConfigError,
     TrainConfig,
@@ -95,6 +96,9 @@ def test_own_model_profile_is_its_one_hour_budget_with_its_fixed_recipe():
     # the original's models keep the original's recipe
     assert profile_config("vgg", "full").tta_flip is False
     assert profile_config("resnet", "full", tta_flip=False).tta_flip is False
+    # the recipe that gives another architecture the own model's recipe in full
+    vgg = profile_config("vgg", "full", "cosine-modern-tta")
+    assert {k: getattr(vgg, k) for k in OWN_MODEL_RECIPE} == OWN_MODEL_RECIPE
 
 
 def test_epochs_and_learning_rate_are_resolved_once():

@@ -210,6 +210,26 @@ def test_headline_one_row_per_model_with_reproduction_and_improvement():
     assert external["test accuracy"].tolist() == [0.897, 0.835]
 
 
+def test_time_budget_runs_group_seeds_whose_epochs_differ_and_star_validation():
+    runs = []
+    for seed, (images, val, test) in enumerate([(540, 0.95, 0.94), (594, 0.96, 0.93)]):
+        runs.append(record(f"r{seed}", "resnet", seed, test, val=val, budget_seconds=3600.0))
+        runs[-1]["metrics"]["images_seen"] = images  # each seed fitted its own epochs
+    runs.append(record("v0", "vgg", 0, 0.99, val=0.94, budget_seconds=3600.0))
+    runs.append(record("plain", "vgg", 1, 0.999))  # no time budget: not in the table
+    table = results.time_budget_runs(runs).set_index("model")
+    assert list(table.index) == ["resnet", "vgg"]
+    resnet = table.loc["resnet"]
+    assert resnet["seeds"] == 2 and (resnet["images_low"], resnet["images_high"]) == (540, 594)
+    assert resnet["val_mean"] == pytest.approx(0.955) and resnet["mean"] == pytest.approx(0.935)
+    lines = readme._time_budget_table(runs)
+    rows = [line for line in lines if line.startswith("| 60 min")]
+    assert len(rows) == 2
+    # the star follows validation (resnet), not the better test score (vgg)
+    assert "95.50% ★" in rows[0] and "540–594" in rows[0] and "★" not in rows[1]
+    assert results.time_budget_runs(runs[3:]).empty and readme._time_budget_table(runs[3:]) == []
+
+
 def test_a_recipes_representative_is_its_best_seed_on_validation():
     records, searches = results.load_results(), results.recipe_searches()
     for arch, search in searches.items():

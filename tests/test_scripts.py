@@ -61,10 +61,10 @@ def test_reference_runs_at_longer_schedules(tmp_path):
     done = _dry_run(tmp_path, "vgg-cosine-flip-ls-2x-s0", "resnet-2x-s0")
     assert done.returncode == 0, done.stderr
     vgg, resnet = (line.split() for line in done.stdout.splitlines()[0:3:2])
-    # VGG's chosen recipe (the one its recipe search recorded) at twice the budget
+    # the recipe its name carries (whatever the search chooses later) at twice the budget
     assert vgg[vgg.index("--arch") + 1] == "vgg" and vgg[vgg.index("--seed") + 1] == "0"
     assert vgg[vgg.index("--budget-images") + 1] == "2880000"
-    assert vgg[vgg.index("--recipe") + 1] == results.recipe_searches()["vgg"]["chosen"]
+    assert vgg[vgg.index("--recipe") + 1] == "cosine-flip-ls"
     assert resnet[resnet.index("--budget-images") + 1] == str(2 * OWN_MODEL_BUDGET)
     # the 80-epoch comparison: 80 epochs over the 54,000 training images, both recipes
     done = _dry_run(tmp_path, "vgg-80ep-s1", "vgg-cosine-flip-ls-80ep-s0")
@@ -74,7 +74,20 @@ def test_reference_runs_at_longer_schedules(tmp_path):
         budget = int(run[run.index("--budget-images") + 1])
         assert budget == 80 * profile_config("vgg", "full").n_train == 4_320_000
     assert "--recipe" not in original and original[original.index("--seed") + 1] == "1"
-    assert chosen[chosen.index("--recipe") + 1] == results.recipe_searches()["vgg"]["chosen"]
+    assert chosen[chosen.index("--recipe") + 1] == "cosine-flip-ls"
+    # arch1's chosen recipe at 4x its budget, and training for a fixed time
+    done = _dry_run(
+        tmp_path, "arch1-cosine-4x-s0", "resnet-1h-s2", "vgg-cosine-modern-tta-15min-s0"
+    )
+    assert done.returncode == 0, done.stderr
+    arch1, resnet, vgg = (line.split() for line in done.stdout.splitlines()[0:5:2])
+    assert arch1[arch1.index("--recipe") + 1] == results.recipe_searches()["arch1"]["chosen"]
+    budget = int(arch1[arch1.index("--budget-images") + 1])
+    assert budget == 4 * profile_config("arch1", "full").images_seen
+    assert resnet[resnet.index("--budget-seconds") + 1] == "3600" and "--recipe" not in resnet
+    assert resnet[resnet.index("--seed") + 1] == "2"
+    assert vgg[vgg.index("--budget-seconds") + 1] == "900"
+    assert vgg[vgg.index("--recipe") + 1] == "cosine-modern-tta"
     # without names, the longer runs beyond vgg-long-s0 are not part of the default set
     everything = _dry_run(tmp_path).stdout
     assert "vgg-long-s0" in everything and "resnet-2x-s0" not in everything
