@@ -494,7 +494,9 @@ def _add_throughput(sub):
         "axis given multiplies the variants (every combination).",
     )
     p.add_argument("--arch", default="vgg", help="model name (default vgg)")
-    p.add_argument("--steps", type=int, default=20, help="training steps per round (default 20)")
+    p.add_argument(
+        "--steps", type=int, default=20, help="training steps per round, at least 2 (default 20)"
+    )
     p.add_argument("--rounds", type=int, default=3, help="rounds per variant (default 3)")
     p.add_argument(
         "--precisions", nargs="+", metavar="POLICY", help="precision policies to compare"
@@ -531,8 +533,9 @@ def _throughput(args) -> int:
     from .runs import write_json
     from .throughput import markdown, measure, variant_grid
 
-    if not 1 <= args.steps <= 10_000 or not 1 <= args.rounds <= 100:
-        raise UsageError("--steps must be 1..10,000 and --rounds 1..100")
+    if not 2 <= args.steps <= 10_000 or not 1 <= args.rounds <= 100:
+        # a rate is timed between batches, so a round needs two
+        raise UsageError("--steps must be 2..10,000 and --rounds 1..100")
     unknown = sorted(set(args.batch_norm or ()) - set(BATCH_NORMS))
     if unknown:
         raise UsageError(f"--batch-norm: unknown {unknown}; valid: {sorted(BATCH_NORMS)}")

@@ -28,7 +28,7 @@ def test_throughput_report_with_and_without_augmentation(tmp_path, capsys):
 
 def test_throughput_compares_batch_norm_layers_in_rotated_rounds(tmp_path, capsys):
     out = tmp_path / "bn.json"
-    args = ["throughput", "--arch", "arch1", "--steps", "1", "--rounds", "2", "--out", str(out)]
+    args = ["throughput", "--arch", "arch1", "--steps", "2", "--rounds", "2", "--out", str(out)]
     assert main([*args, "--precisions", "float32", "--batch-norm", "keras", "fused"]) == 0
     report = read_json(out)
     assert list(report["variants"]) == ["float32/keras", "float32/fused"]
@@ -44,8 +44,24 @@ def test_throughput_compares_batch_norm_layers_in_rotated_rounds(tmp_path, capsy
     assert "| float32/fused | float32 |" in capsys.readouterr().out
 
 
+def test_a_rounds_rate_is_timed_between_its_batches():
+    from fmnist_lib.throughput import BatchClock
+
+    clock = BatchClock()
+    clock.on_train_begin()
+    for end in (10.0, 10.5, 11.0):  # fit's own start and end (trace, iterator) left out
+        clock.ends.append(end)
+    assert clock.images_per_second(250) == 500.0  # 2 batches after the first, in 1 s
+    clock.on_train_begin()
+    clock.ends.append(3.0)
+    with pytest.raises(ValueError, match="at least 2 timed batches"):
+        clock.images_per_second(250)
+
+
 def test_throughput_rejects_bad_settings(tmp_path, capsys):
     assert main(["throughput", "--steps", "0", "--out", str(tmp_path / "t.json")]) == 2
+    assert main(["throughput", "--steps", "1", "--out", str(tmp_path / "t.json")]) == 2
+    assert "--steps must be 2..10,000" in capsys.readouterr().err
     assert main(["throughput", "--precisions", "float8", "--out", str(tmp_path / "t.json")]) == 2
     assert "precision: 'float8' is not valid" in capsys.readouterr().err
     assert main(["throughput", "--batch-norm", "tf", "--out", str(tmp_path / "t.json")]) == 2
@@ -58,7 +74,7 @@ def test_throughput_rejects_bad_settings(tmp_path, capsys):
 
 def test_throughput_compares_xla_and_where_augmentation_runs(tmp_path):
     out = tmp_path / "xla.json"
-    args = ["throughput", "--arch", "arch1", "--steps", "1", "--rounds", "1", "--out", str(out)]
+    args = ["throughput", "--arch", "arch1", "--steps", "2", "--rounds", "1", "--out", str(out)]
     args += ["--xla", "on", "off", "--augment-in", "model", "pipeline", "--augment", "rotate,flip"]
     assert main(args) == 0
     report = read_json(out)
@@ -70,7 +86,7 @@ def test_throughput_compares_xla_and_where_augmentation_runs(tmp_path):
     assert jit == dict(zip(names, [False, True, False, False], strict=True))
     for row in report["variants"].values():
         assert row["settings"]["augmentation"] == ["rotate", "flip"]
-    assert report["command"].startswith("fmnist throughput --arch arch1 --steps 1")
+    assert report["command"].startswith("fmnist throughput --arch arch1 --steps 2")
 
 
 def test_training_estimate_divides_each_budget_by_its_measured_rate():
