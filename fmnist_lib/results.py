@@ -83,8 +83,18 @@ def recipe(config: dict) -> str:
     return ", ".join(parts)
 
 
+def _budget(record: dict) -> tuple[float, int]:
+    """What fixed a run's length: (its time budget in seconds, 0), or (0, images seen).
+
+    Seeds of one time budget fit their own epochs to the rate they measure, so they
+    belong together however many images each saw.
+    """
+    seconds = record["config"].get("budget_seconds")
+    return (float(seconds), 0) if seconds else (0.0, record["metrics"]["images_seen"])
+
+
 def group_key(record: dict) -> tuple:
-    return record["metrics"]["arch"], record["metrics"]["images_seen"], recipe(record["config"])
+    return record["metrics"]["arch"], *_budget(record), recipe(record["config"])
 
 
 def on_gpu(record: dict) -> bool:
@@ -123,7 +133,7 @@ def representatives(records: list[dict]) -> dict[str, dict]:
     chosen = {}
     for model, rows in table.groupby("model", sort=True):
         top = rows.loc[rows["val_mean"].idxmax()]
-        key = (model, top["images_seen"], top["recipe"])
+        key = (model, top["budget_seconds"], top["budget_images"], top["recipe"])
         chosen[model] = _by_validation([r for r in records if group_key(r) == key])
     return chosen
 
@@ -146,6 +156,9 @@ def best_record(records: list[dict]) -> dict:
 def summary(records: list[dict]) -> pd.DataFrame:
     """One row per (architecture, training budget, recipe): mean and spread over seeds.
 
+    The budget is images seen, or a time budget (``_budget``); ``images_seen`` is the
+    group's fewest.
+
     ``mean``/``std`` are of test accuracy (reported); ``val_mean`` is the mean
     validation accuracy of the kept checkpoints (``selection_val_accuracy``), the only
     column any choice is made on.
@@ -153,6 +166,8 @@ def summary(records: list[dict]) -> pd.DataFrame:
     rows = [
         {
             "model": r["metrics"]["arch"],
+            "budget_seconds": _budget(r)[0],
+            "budget_images": _budget(r)[1],
             "images_seen": r["metrics"]["images_seen"],
             "recipe": recipe(r["config"]),
             "name": r["name"],
@@ -170,8 +185,9 @@ def summary(records: list[dict]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame(rows)
-    grouped = frame.groupby(["model", "images_seen", "recipe"], sort=True)
+    grouped = frame.groupby(["model", "budget_seconds", "budget_images", "recipe"], sort=True)
     table = grouped.agg(
+        images_seen=("images_seen", "min"),  # a time budget's seeds may differ
         epochs=("epochs", "first"),
         params=("trainable params", "first"),
         seeds=("seed", "count"),
