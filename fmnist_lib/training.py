@@ -320,7 +320,8 @@ def _resume_point(config: TrainConfig, run_dir: Path, resume: bool):
             f"{run_dir} already holds a run; resume it with `fmnist train --resume "
             f"{run_dir}` or choose another --run-name"
         )
-    saved = _comparable(read_json(config_path))
+    # Through TrainConfig, so that a run saved before a setting existed reads with its default.
+    saved = _comparable(TrainConfig.from_dict(read_json(config_path)).to_dict())
     wanted = _comparable(config.to_dict())
     if saved != wanted:
         changed = sorted(k for k in saved.keys() | wanted.keys() if saved.get(k) != wanted.get(k))

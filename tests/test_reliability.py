@@ -271,3 +271,14 @@ def test_resume_after_the_last_epoch_only_evaluates(tmp_path):
     training.train(config, run_dir=run_dir, resume=True)
     assert read_json(run_dir / "history.json") == history
     assert read_json(run_dir / "metrics.json")["resumed_from_epoch"] == 1
+
+
+def test_a_run_saved_before_a_setting_existed_still_resumes(tmp_path):
+    config = TrainConfig(arch="arch1", epochs=1, subset=200, verbose=0)
+    saved = config.to_dict()
+    del saved["budget_seconds"]  # config.json of a run made before budget_seconds existed
+    write_json(tmp_path / "config.json", saved)
+    set_status(tmp_path, "completed")
+    assert training._resume_point(config, tmp_path, resume=True) == training.COMPLETED
+    with pytest.raises(RunError, match=r"different settings \['seed'\]"):
+        training._resume_point(config.replace(seed=1), tmp_path, resume=True)
