@@ -274,12 +274,13 @@ def _time_budget_table(records: list[dict]) -> list[str]:
         "| training time | machine |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    best = table.groupby("budget seconds")["val_mean"].transform("max")
+    best = table.groupby("budget_seconds")["val_mean"].transform("max")
     for row, is_best in zip(table.itertuples(), table["val_mean"] == best, strict=True):
-        low, high = row.images_low, row.images_high
+        low, high = row.images_seen, row.images_most
         images = f"{low:,}" if low == high else f"{low:,}–{high:,}"
         lines.append(
-            f"| {row._1 / 60:g} min | {row.model} | {row.recipe} | {row.seeds} | {images} | "
+            f"| {row.budget_seconds / 60:g} min | {row.model} | {row.recipe} | {row.seeds} | "
+            f"{images} | "
             f"{percent(row.val_mean)}{' ★' if is_best else ''} | "
             f"{_spread_cell(row.mean, row.std, row.seeds)} | {row.seconds:,.0f} s | "
             f"{'; '.join(row.machines)} |"

@@ -188,6 +188,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
     grouped = frame.groupby(["model", "budget_seconds", "budget_images", "recipe"], sort=True)
     table = grouped.agg(
         images_seen=("images_seen", "min"),  # a time budget's seeds may differ
+        images_most=("images_seen", "max"),
         epochs=("epochs", "first"),
         params=("trainable params", "first"),
         seeds=("seed", "count"),
@@ -413,40 +414,15 @@ def longer_runs(records: list[dict], arch: str = "vgg") -> pd.DataFrame:
 
 
 def time_budget_runs(records: list[dict]) -> pd.DataFrame:
-    """Runs trained for a fixed time (``--budget-seconds``), one row per model, recipe
-    and budget: the seeds' mean validation accuracy (the only column a choice is made
-    on), test accuracy, images seen (each run fits its epochs to the rate it measured,
-    so seeds may differ) and training time, on the machines named.
+    """``summary``'s rows of runs trained for a fixed time (``--budget-seconds``), by
+    budget, model and recipe; ``images_seen``/``images_most`` are the fewest and most
+    images a seed saw (each fits its epochs to the rate it measured).
     """
-    rows = [
-        {
-            "model": r["metrics"]["arch"],
-            "recipe": recipe(r["config"]),
-            "budget seconds": r["config"]["budget_seconds"],
-            "seed": r["metrics"]["seed"],
-            "images seen": r["metrics"]["images_seen"],
-            "train seconds": r["metrics"]["train_seconds"],
-            "val accuracy": selection_val_accuracy(r["metrics"]),
-            "test accuracy": r["metrics"]["test"]["accuracy"],
-            "machine": machine(r),
-        }
-        for r in records
-        if r["config"].get("budget_seconds")
-    ]
-    if not rows:
-        return pd.DataFrame()
-    grouped = pd.DataFrame(rows).groupby(["budget seconds", "model", "recipe"], sort=True)
-    table = grouped.agg(
-        seeds=("seed", "count"),
-        images_low=("images seen", "min"),
-        images_high=("images seen", "max"),
-        seconds=("train seconds", "mean"),
-        val_mean=("val accuracy", "mean"),
-        mean=("test accuracy", "mean"),
-        std=("test accuracy", "std"),
-        machines=("machine", lambda names: sorted(set(names))),
-    )
-    return table.reset_index()
+    table = summary(records)
+    if table.empty:
+        return table
+    timed = table[table["budget_seconds"] > 0]
+    return timed.sort_values(["budget_seconds", "model", "recipe"]).reset_index(drop=True)
 
 
 def external_references() -> pd.DataFrame:

@@ -220,7 +220,7 @@ def test_time_budget_runs_group_seeds_whose_epochs_differ_and_star_validation():
     table = results.time_budget_runs(runs).set_index("model")
     assert list(table.index) == ["resnet", "vgg"]
     resnet = table.loc["resnet"]
-    assert resnet["seeds"] == 2 and (resnet["images_low"], resnet["images_high"]) == (540, 594)
+    assert resnet["seeds"] == 2 and (resnet["images_seen"], resnet["images_most"]) == (540, 594)
     assert resnet["val_mean"] == pytest.approx(0.955) and resnet["mean"] == pytest.approx(0.935)
     # the summary and the choices built on it keep a time budget's seeds together too
     grouped = results.summary(runs).set_index("model").loc["resnet"]
