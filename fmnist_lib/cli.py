@@ -72,6 +72,11 @@ def _add_train(sub):
     p.add_argument("--warmup-epochs", type=float, help="linear warm-up length for cosine")
     p.add_argument("--label-smoothing", type=float, help="label smoothing in [0, 0.5]")
     p.add_argument(
+        "--weight-decay",
+        type=float,
+        help="decoupled weight decay in [0, 1] on the kernels (default 0: none)",
+    )
+    p.add_argument(
         "--augment",
         dest="augmentation",
         help="comma-separated augmentations from rotate, flip, translate, erase, "

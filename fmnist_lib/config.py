@@ -100,6 +100,7 @@ class TrainConfig:
     lr_schedule: str = "constant"
     warmup_epochs: float = 0.0
     label_smoothing: float = 0.0
+    weight_decay: float = 0.0  # decoupled (AdamW-style), on the kernels only
     augmentation: tuple[str, ...] = ORIGINAL_AUGMENTATION
     val_fraction: float = 0.1
     seed: int = 0
@@ -132,6 +133,7 @@ class TrainConfig:
         _choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         _float_range("warmup_epochs", self.warmup_epochs, 0.0, 1000.0)
         _float_range("label_smoothing", self.label_smoothing, 0.0, 0.5)
+        _float_range("weight_decay", self.weight_decay, 0.0, 1.0)
         object.__setattr__(
             self, "augmentation", _as_config_error(lambda: check_augmentation(self.augmentation))
         )

@@ -74,6 +74,8 @@ def recipe(config: dict) -> str:
     parts = [optimizer, schedule, "+".join(config["augmentation"]) or "no augmentation"]
     if config.get("label_smoothing"):
         parts.append(f"label smoothing {config['label_smoothing']:g}")
+    if config.get("weight_decay"):
+        parts.append(f"weight decay {config['weight_decay']:g}")
     if config.get("batch_size", 250) != 250:
         parts.append(f"batch {config['batch_size']}")
     if config.get("tta_flip"):

@@ -123,7 +123,14 @@ class HistoryWriter(keras.callbacks.Callback):
         write_json(self.path, self.records)
 
 
-def make_optimizer(config: TrainConfig, steps_per_epoch: int):
+def make_optimizer(config: TrainConfig, steps_per_epoch: int, model: keras.Model | None = None):
+    """The configured optimizer and learning-rate schedule.
+
+    With ``weight_decay`` the decay is decoupled from the gradient (Keras applies
+    ``w -= w * weight_decay * learning_rate`` each step, AdamW's rule for Adam)
+    and, as is usual, spares ``model``'s biases and batch-norm scales and offsets:
+    decaying them only fights the normalisation.
+    """
     lr = config.learning_rate
     total_steps = steps_per_epoch * config.epochs
     warmup = int(config.warmup_epochs * steps_per_epoch)
@@ -136,11 +143,17 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int):
         )
     else:
         schedule = lr
+    decay = {"weight_decay": config.weight_decay} if config.weight_decay else {}
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(schedule)
-    if config.optimizer == "rmsprop":
-        return keras.optimizers.RMSprop(schedule)
-    return keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True)
+        optimizer = keras.optimizers.Adam(schedule, **decay)
+    elif config.optimizer == "rmsprop":
+        optimizer = keras.optimizers.RMSprop(schedule, **decay)
+    else:
+        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, **decay)
+    if decay and model is not None:
+        spared = [v for v in model.trainable_variables if len(v.shape) <= 1]
+        optimizer.exclude_from_weight_decay(var_list=spared)
+    return optimizer
 
 
 def compile_model(
@@ -158,7 +171,7 @@ def compile_model(
     try:
         model = build_model(config.arch, config.augmentation, config.seed, batch_norm)
         model.compile(
-            optimizer=make_optimizer(config, steps_per_epoch),
+            optimizer=make_optimizer(config, steps_per_epoch, model),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
             metrics=["accuracy"],
             jit_compile=jit_compile,

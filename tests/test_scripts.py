@@ -123,6 +123,8 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     candidates = {"cosine-rotflip": (0.931, 0.940), "cosine-flip-ls": (0.936, 0.930)}
     candidates["cosine-modern"] = (0.934, 0.950)
     candidates["cosine-flip-ls-tta"] = (0.933, 0.960)
+    candidates["cosine-flip-ls-wd"] = (0.932, 0.970)
+    candidates["cosine-flip-ls-b125"] = (0.935, 0.955)
     assert tuple(candidates) == CANDIDATES["vgg"]
     for name, (val_accuracy, test_accuracy) in candidates.items():
         run_dir = tmp_path / "runs" / f"vgg-{name}-s0"
