@@ -57,7 +57,8 @@ def _placement(value: float, spread: dict) -> str:
 
 def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
     """One row per run (``runs``: label -> ``runs.load_run`` output): its recipe, test
-    accuracy, the original's figure and the committed seeds of the same recipe and budget.
+    accuracy, training time, the original's figure and the committed seeds of the same
+    recipe and budget.
     """
     rows = {}
     for label, run in runs.items():
@@ -69,6 +70,7 @@ def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
             "recipe": recipe(run["config"]),
             "images seen": metrics["images_seen"],
             "test accuracy": round(accuracy, 4),
+            "training time (s)": round(metrics["train_seconds"]),
             "the original": original,
             "vs the original (points)": round(100 * (accuracy - original), 2),
             "committed seeds": spread["seeds"],

@@ -9,7 +9,7 @@
 # (VGG's original recipe and cosine-flip-ls at 80 epochs of the 54,000 training images,
 # 4.32 M images seen: the equal-epochs reading of the original's 80-epoch run),
 # vgg-cosine-flip-ls-2x-s0 and -s1 (that recipe at 2x), arch1-cosine-4x-s0 (arch1's
-# chosen recipe at 4x its budget: its learning curve beyond the original's) and
+# cosine recipe at 4x its budget: its learning curve beyond the original's) and
 # resnet-2x-s0 (resnet at 2x its one-hour budget; recorded from a GPU run,
 # KERAS_BACKEND=jax), and the runs for a fixed training time on this machine (each
 # fits its epochs to the rate it measures first): resnet-15min-s0 and

@@ -37,6 +37,7 @@ def test_side_by_side_sets_each_run_beside_the_original(records):
     for label, run in runs.items():
         accuracy = run["metrics"]["test"]["accuracy"]
         assert table.loc[label, "the original"] == original
+        assert table.loc[label, "training time (s)"] == round(run["metrics"]["train_seconds"])
         assert table.loc[label, "vs the original (points)"] == round(100 * (accuracy - original), 2)
         assert table.loc[label, "committed seeds"] == 3
         assert table.loc[label, "this run"] == "inside the committed range"

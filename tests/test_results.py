@@ -249,7 +249,7 @@ def test_mcnemar_pairs_are_like_with_like_and_holm_adjusted():
     records, searches = results.load_results(), results.recipe_searches()
     table = results.mcnemar_comparisons(records, searches)
     first = table.iloc[0]
-    assert first["model A"] == "arch1 · original" and first["model B"] == "arch1 · cosine"
+    assert first["model A"] == "arch1 · original" and first["model B"] == "arch1 · cosine-b32"
     for row in table.itertuples():
         arch_a, recipe_a = row[1].split(" · ")
         arch_b, recipe_b = row[2].split(" · ")
@@ -467,7 +467,8 @@ def test_time_accuracy_runs_name_each_recipe_kind():
     ):
         assert table.loc[name, "kind"] == "chosen recipe"
     assert table.loc["vgg-cosine-rotflip-s0", "kind"] == "other candidate"
-    assert table.loc["arch1-cosine-s0", "kind"] == "chosen recipe"  # arch1 chose "cosine"
+    assert table.loc["arch1-cosine-b32-s0", "kind"] == "chosen recipe"  # arch1 chose batch 32
+    assert table.loc["arch1-cosine-s0", "kind"] == "other candidate"
     assert table.loc["resnet-full-s0", "kind"] == "own model's recipe"
     assert table.loc["resnet-2x-s0", "gpu"] and not table.loc["vgg-full-s0", "gpu"]
     points = results.original_points()
