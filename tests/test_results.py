@@ -459,13 +459,19 @@ def test_time_accuracy_runs_name_each_recipe_kind():
     assert len(table) == len(records)
     assert table.loc["vgg-full-s0", "kind"] == "original recipe"
     assert table.loc["arch1-full-s0", "kind"] == "original recipe"
-    # The chosen recipe at other budgets and precisions stays on the chosen curve.
+    assert table.loc["vgg-cosine-flip-ls-wd-s1", "kind"] == "chosen recipe"
+    assert table.loc["vgg-cosine-flip-ls-2x-s0", "kind"] == "other candidate"  # no weight decay
+    # The chosen recipe at other budgets and precisions stays on the chosen curve
+    # (shown with the choice VGG's search made before weight decay was a candidate).
+    before_weight_decay = {**searches, "vgg": {**searches["vgg"], "chosen": "cosine-flip-ls"}}
+    table = results.time_accuracy_runs(records, before_weight_decay).set_index("name")
     for name in (
         "vgg-cosine-flip-ls-s1",
         "vgg-cosine-flip-ls-2x-s0",
         "vgg-cosine-flip-ls-14ep-bf16-s0",
     ):
         assert table.loc[name, "kind"] == "chosen recipe"
+    assert table.loc["vgg-cosine-flip-ls-wd-s1", "kind"] == "other candidate"
     assert table.loc["vgg-cosine-rotflip-s0", "kind"] == "other candidate"
     assert table.loc["arch1-cosine-b32-s0", "kind"] == "chosen recipe"  # arch1 chose batch 32
     assert table.loc["arch1-cosine-s0", "kind"] == "other candidate"
