@@ -172,10 +172,15 @@ def test_committed_choices_follow_validation_not_test():
         rows = results._standing_rows(table)
         rows = rows[rows["model"] == arch]
         assert rows["val_mean"].max() == pytest.approx(np.mean(vals)), arch
-        if arch in searches:  # the group agrees with the recipe search's choice
+        if arch in searches:
+            # The search screens candidates on seed 0; the representative is chosen on
+            # the mean over all seeds, so it is never below the search's choice on it
+            # (the two differ when their recipes tie within a seed's noise, as VGG's do).
             search = searches[arch]
             seed0 = next(r for r in records if r["name"] == search["runs"][search["chosen"]])
-            assert results.group_key(seed0) == results.group_key(run), arch
+            searched = [r for r in records if results.group_key(r) == results.group_key(seed0)]
+            searched_mean = np.mean([selection_val_accuracy(r["metrics"]) for r in searched])
+            assert np.mean(vals) >= searched_mean, arch
 
 
 def test_headline_one_row_per_model_with_reproduction_and_improvement():
