@@ -123,7 +123,7 @@ class HistoryWriter(keras.callbacks.Callback):
         write_json(self.path, self.records)
 
 
-def make_optimizer(config: TrainConfig, steps_per_epoch: int, model: keras.Model | None = None):
+def make_optimizer(config: TrainConfig, steps_per_epoch: int, model: keras.Model):
     """The configured optimizer and learning-rate schedule.
 
     With ``weight_decay`` the decay is decoupled from the gradient (Keras applies
@@ -150,7 +150,7 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int, model: keras.Model
         optimizer = keras.optimizers.RMSprop(schedule, **decay)
     else:
         optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, **decay)
-    if decay and model is not None:
+    if decay:
         spared = [v for v in model.trainable_variables if len(v.shape) <= 1]
         optimizer.exclude_from_weight_decay(var_list=spared)
     return optimizer
