@@ -5,9 +5,9 @@
 # A run is ARCH-full-sSEED (the original's budget of images seen, or resnet's
 # one-hour budget and recipe, under `--profile full`) or one of the longer
 # schedules: vgg-long-s0 (VGG at 8x the original's budget: its 80 epochs over
-# the 144,000-image augmented set), vgg-80ep-s0/-s1 and vgg-cosine-flip-ls-80ep-s0/-s1
-# (VGG's original recipe and cosine-flip-ls at 80 epochs of the 54,000 training images,
-# 4.32 M images seen: the equal-epochs reading of the original's 80-epoch run),
+# the 144,000-image augmented set), vgg-80ep-s0/-s1 and vgg-RECIPE-80ep-s0/-s1 for each
+# of VGG's candidate recipes (80 epochs of the 54,000 training images, 4.32 M images
+# seen: the equal-epochs reading of the original's 80-epoch run),
 # vgg-cosine-flip-ls-2x-s0 and -s1 (that recipe at 2x), arch1-cosine-4x-s0 (arch1's
 # cosine recipe at 4x its budget: its learning curve beyond the original's) and
 # resnet-2x-s0 (resnet at 2x its one-hour budget; recorded from a GPU run,
@@ -27,8 +27,6 @@ declare -A LONGER=(
   [vgg-long-s0]="--budget-images 11520000"  # the original's 80 epochs over 144,000 images
   [vgg-80ep-s0]="--budget-images 4320000"  # 80 epochs over the 54,000 training images
   [vgg-80ep-s1]="--budget-images 4320000"
-  [vgg-cosine-flip-ls-80ep-s0]="--recipe cosine-flip-ls --budget-images 4320000"
-  [vgg-cosine-flip-ls-80ep-s1]="--recipe cosine-flip-ls --budget-images 4320000"
   [vgg-cosine-flip-ls-2x-s0]="--recipe cosine-flip-ls --budget-images 2880000"
   [vgg-cosine-flip-ls-2x-s1]="--recipe cosine-flip-ls --budget-images 2880000"
   [arch1-cosine-4x-s0]="--recipe cosine --budget-images 1944000"  # 4 x its 9 epochs of 54,000
@@ -36,6 +34,11 @@ declare -A LONGER=(
   [resnet-15min-s0]="--budget-seconds 900"
   [vgg-cosine-modern-tta-15min-s0]="--recipe cosine-modern-tta --budget-seconds 900"
 )
+# The 80-epoch comparison for whichever recipe VGG's search chooses.
+read -ra vgg_recipes <<<"$("$python" -c "from fmnist_lib.recipes import CANDIDATES; print(*CANDIDATES['vgg'])")"
+for recipe in "${vgg_recipes[@]}"; do
+  for seed in 0 1; do LONGER[vgg-$recipe-80ep-s$seed]="--recipe $recipe --budget-images 4320000"; done
+done
 for seed in 0 1 2; do
   LONGER[resnet-1h-s$seed]="--budget-seconds 3600"
   LONGER[vgg-cosine-modern-tta-1h-s$seed]="--recipe cosine-modern-tta --budget-seconds 3600"

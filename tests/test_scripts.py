@@ -65,15 +65,22 @@ def test_reference_runs_at_longer_schedules(tmp_path):
     assert vgg[vgg.index("--budget-images") + 1] == "2880000"
     assert vgg[vgg.index("--recipe") + 1] == "cosine-flip-ls"
     assert resnet[resnet.index("--budget-images") + 1] == str(2 * OWN_MODEL_BUDGET)
-    # the 80-epoch comparison: 80 epochs over the 54,000 training images, both recipes
-    done = _dry_run(tmp_path, "vgg-80ep-s1", "vgg-cosine-flip-ls-80ep-s0")
+    # the 80-epoch comparison: 80 epochs over the 54,000 training images, the original
+    # recipe and any of VGG's candidates (whichever its search chooses)
+    done = _dry_run(
+        tmp_path, "vgg-80ep-s1", "vgg-cosine-flip-ls-80ep-s0", "vgg-cosine-flip-ls-wd-80ep-s1"
+    )
     assert done.returncode == 0, done.stderr
-    original, chosen = (line.split() for line in done.stdout.splitlines()[0:3:2])
-    for run in (original, chosen):
+    original, flip_ls, weight_decay = (line.split() for line in done.stdout.splitlines()[0:5:2])
+    for run in (original, flip_ls, weight_decay):
         budget = int(run[run.index("--budget-images") + 1])
         assert budget == 80 * profile_config("vgg", "full").n_train == 4_320_000
     assert "--recipe" not in original and original[original.index("--seed") + 1] == "1"
-    assert chosen[chosen.index("--recipe") + 1] == "cosine-flip-ls"
+    assert flip_ls[flip_ls.index("--recipe") + 1] == "cosine-flip-ls"
+    assert weight_decay[weight_decay.index("--recipe") + 1] == "cosine-flip-ls-wd"
+    assert weight_decay[weight_decay.index("--seed") + 1] == "1"
+    valid = _dry_run(tmp_path, "no-such-run").stderr
+    assert all(f" vgg-{recipe}-80ep-s1" in valid for recipe in CANDIDATES["vgg"])
     # arch1's cosine recipe at 4x its budget, and training for a fixed time
     done = _dry_run(
         tmp_path, "arch1-cosine-4x-s0", "resnet-1h-s2", "vgg-cosine-modern-tta-15min-s0"
@@ -124,6 +131,8 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     candidates["cosine-flip-ls-tta"] = (0.933, 0.960)
     candidates["cosine-flip-ls-wd"] = (0.932, 0.970)
     candidates["cosine-flip-ls-b125"] = (0.935, 0.955)
+    candidates["cosine-flip-ls-wd0.2"] = (0.9345, 0.965)
+    candidates["cosine-flip-ls-wd-b500"] = (0.9335, 0.975)
     assert tuple(candidates) == CANDIDATES["vgg"]
     for name, (val_accuracy, test_accuracy) in candidates.items():
         run_dir = tmp_path / "runs" / f"vgg-{name}-s0"
