@@ -133,6 +133,8 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     candidates["cosine-flip-ls-b125"] = (0.935, 0.955)
     candidates["cosine-flip-ls-wd0.2"] = (0.9345, 0.965)
     candidates["cosine-flip-ls-wd-b500"] = (0.9335, 0.975)
+    candidates["cosine-flip-ls-wd-lr4e-3"] = (0.9325, 0.980)
+    candidates["sgd-cosine-flip-ls-wd"] = (0.9315, 0.985)
     assert tuple(candidates) == CANDIDATES["vgg"]
     for name, (val_accuracy, test_accuracy) in candidates.items():
         run_dir = tmp_path / "runs" / f"vgg-{name}-s0"
