@@ -7,7 +7,8 @@
 # schedules: vgg-long-s0 (VGG at 8x the original's budget: its 80 epochs over
 # the 144,000-image augmented set), vgg-80ep-s0/-s1 and vgg-RECIPE-80ep-s0/-s1 for each
 # of VGG's candidate recipes (80 epochs of the 54,000 training images, 4.32 M images
-# seen: the equal-epochs reading of the original's 80-epoch run),
+# seen: the equal-epochs reading of the original's 80-epoch run) and vgg-RECIPE-long-s0
+# (the recipe at vgg-long-s0's budget: equal images seen with the original's run),
 # vgg-cosine-flip-ls-2x-s0 and -s1 (that recipe at 2x), arch1-cosine-4x-s0 (arch1's
 # cosine recipe at 4x its budget: its learning curve beyond the original's) and
 # resnet-2x-s0 (resnet at 2x its one-hour budget; recorded from a GPU run,
@@ -34,10 +35,11 @@ declare -A LONGER=(
   [resnet-15min-s0]="--budget-seconds 900"
   [vgg-cosine-modern-tta-15min-s0]="--recipe cosine-modern-tta --budget-seconds 900"
 )
-# The 80-epoch comparison for whichever recipe VGG's search chooses.
+# The 80-epoch comparison, in both readings, for whichever recipe VGG's search chooses.
 read -ra vgg_recipes <<<"$("$python" -c "from fmnist_lib.recipes import CANDIDATES; print(*CANDIDATES['vgg'])")"
 for recipe in "${vgg_recipes[@]}"; do
   for seed in 0 1; do LONGER[vgg-$recipe-80ep-s$seed]="--recipe $recipe --budget-images 4320000"; done
+  LONGER[vgg-$recipe-long-s0]="--recipe $recipe --budget-images 11520000"
 done
 for seed in 0 1 2; do
   LONGER[resnet-1h-s$seed]="--budget-seconds 3600"
