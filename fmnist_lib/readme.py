@@ -236,7 +236,14 @@ def _longer_runs_table(records: list[dict]) -> list[str]:
         f"augmented set, {original['images seen']:,} images seen. This project's 80-epoch "
         f'runs read "80 epochs" as equal epochs over the {n_train:,} training images, '
         f"{80 * n_train:,} images seen: {80 * n_train / original['images seen']:.0%} of the "
-        "original's budget. Training time is per run, on the machine named.",
+        "original's budget."
+        + (
+            f" The runs at {original['images seen']:,} images seen match it in images seen, "
+            "the reading of the headline's budgets."
+            if (table["images seen"].iloc[1:] >= original["images seen"]).any()
+            else ""
+        )
+        + " Training time is per run, on the machine named.",
         "",
         "| who | recipe | images seen | seeds | test accuracy | − the original's 80 epochs "
         "| training time | machine |",

@@ -215,6 +215,19 @@ def test_headline_one_row_per_model_with_reproduction_and_improvement():
     assert external["test accuracy"].tolist() == [0.897, 0.835]
 
 
+def test_longer_runs_say_which_reading_of_the_original_80_epochs_they_use():
+    equal_epochs = record("e80", "vgg", 0, 0.947)
+    equal_epochs["metrics"]["images_seen"] = 4_320_000
+    text = "\n".join(readme._longer_runs_table([equal_epochs]))
+    assert "4,320,000 images seen: 38% of the original's budget." in text
+    assert "match it in images seen" not in text
+    equal_images = record("long", "vgg", 0, 0.95)
+    equal_images["metrics"]["images_seen"] = 11_520_000
+    text = "\n".join(readme._longer_runs_table([equal_epochs, equal_images]))
+    assert "The runs at 11,520,000 images seen match it in images seen" in text
+    assert "| 11,520,000 | 1 | 95.00% (1) | +0.13 points |" in text
+
+
 def test_time_budget_runs_group_seeds_whose_epochs_differ_and_star_validation():
     runs = []
     for seed, (images, val, test) in enumerate([(540, 0.95, 0.94), (594, 0.96, 0.93)]):
