@@ -228,6 +228,7 @@ def _longer_runs_table(records: list[dict]) -> list[str]:
         return []
     original = table.iloc[0]
     n_train = profile_config("vgg", "full").n_train
+    equal_images = (table["images seen"].iloc[1:] >= original["images seen"]).any()
     lines = [
         "",
         "### Longer VGG runs, beside the original's 80-epoch run",
@@ -240,7 +241,7 @@ def _longer_runs_table(records: list[dict]) -> list[str]:
         + (
             f" The runs at {original['images seen']:,} images seen match it in images seen, "
             "the reading of the headline's budgets."
-            if (table["images seen"].iloc[1:] >= original["images seen"]).any()
+            if equal_images
             else ""
         )
         + " Training time is per run, on the machine named.",

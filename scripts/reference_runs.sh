@@ -23,11 +23,15 @@ set -euo pipefail
 fmnist=${FMNIST:-.venv/bin/fmnist}
 python=${PYTHON:-.venv/bin/python}
 out=${REFERENCE_DIR:-runs/reference}
+# The original's 80 VGG epochs in its two readings: equal images seen (over its
+# 144,000-image augmented set) and equal epochs (over the 54,000 training images).
+equal_images=11520000
+equal_epochs=4320000
 # Longer schedules: the settings besides --profile full, --arch and --seed.
 declare -A LONGER=(
-  [vgg-long-s0]="--budget-images 11520000"  # the original's 80 epochs over 144,000 images
-  [vgg-80ep-s0]="--budget-images 4320000"  # 80 epochs over the 54,000 training images
-  [vgg-80ep-s1]="--budget-images 4320000"
+  [vgg-long-s0]="--budget-images $equal_images"
+  [vgg-80ep-s0]="--budget-images $equal_epochs"
+  [vgg-80ep-s1]="--budget-images $equal_epochs"
   [vgg-cosine-flip-ls-2x-s0]="--recipe cosine-flip-ls --budget-images 2880000"
   [vgg-cosine-flip-ls-2x-s1]="--recipe cosine-flip-ls --budget-images 2880000"
   [arch1-cosine-4x-s0]="--recipe cosine --budget-images 1944000"  # 4 x its 9 epochs of 54,000
@@ -38,8 +42,8 @@ declare -A LONGER=(
 # The 80-epoch comparison, in both readings, for whichever recipe VGG's search chooses.
 read -ra vgg_recipes <<<"$("$python" -c "from fmnist_lib.recipes import CANDIDATES; print(*CANDIDATES['vgg'])")"
 for recipe in "${vgg_recipes[@]}"; do
-  for seed in 0 1; do LONGER[vgg-$recipe-80ep-s$seed]="--recipe $recipe --budget-images 4320000"; done
-  LONGER[vgg-$recipe-long-s0]="--recipe $recipe --budget-images 11520000"
+  for seed in 0 1; do LONGER[vgg-$recipe-80ep-s$seed]="--recipe $recipe --budget-images $equal_epochs"; done
+  LONGER[vgg-$recipe-long-s0]="--recipe $recipe --budget-images $equal_images"
 done
 for seed in 0 1 2; do
   LONGER[resnet-1h-s$seed]="--budget-seconds 3600"
