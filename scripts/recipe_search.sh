@@ -68,10 +68,11 @@ def metrics(run):  # the run directory where it still exists, else its record
 scores = {n: selection_val_accuracy(metrics(run)) for n, run in runs.items()}
 for n, v in sorted(scores.items(), key=lambda kv: -kv[1]):
     print(f"  {n:<20} validation accuracy {v:.4f}", file=sys.stderr)
-winner = max(scores, key=scores.get)
+winner = max(scores, key=scores.get)  # max keeps the first of equals: the earlier candidate
 write_json(search_path, {
     "rule": "highest validation accuracy of the kept checkpoint (lowest val_loss), "
-            "scored as the run scores its test set (flip TTA where the recipe uses it), seed 0",
+            "scored as the run scores its test set (flip TTA where the recipe uses it), seed 0; "
+            "a tie keeps the candidate searched first",
     "validation_accuracy": scores, "runs": runs, "chosen": winner,
     "confirm_seeds": list(CONFIRM_SEEDS),
 })

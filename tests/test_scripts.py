@@ -220,3 +220,14 @@ def test_recipe_search_extends_the_recorded_search(tmp_path):
     assert "chosen on validation: cosine-flip-ls" in done.stdout.splitlines()
     assert not any(line.startswith("train --profile") for line in done.stdout.splitlines())
     assert "vgg-cosine-flip-ls-s1: recorded" in done.stderr
+
+    # A new candidate that ties with the recorded winner does not displace it.
+    metrics["selection_val_accuracy"] = 0.950
+    write_json(new / "metrics.json", metrics)
+    done = _recipe_search(tmp_path, "vgg", "cosine-flip-ls-tta")
+    assert done.returncode == 0, done.stderr
+    assert "chosen on validation: cosine-flip-ls" in done.stdout.splitlines()
+    assert (
+        "a tie keeps the candidate searched first"
+        in read_json(tmp_path / "search" / "vgg.json")["rule"]
+    )
