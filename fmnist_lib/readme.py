@@ -113,7 +113,7 @@ def _original_cells(original: dict) -> str:
     if not original:
         return "— | — | —"
     return (
-        f"{original['images_seen']:,} | {original['train_seconds']} s | "
+        f"{original['images_seen']:,} | {original['train_seconds']:,} s | "
         f"{percent(original['test_accuracy'])}"
     )
 
