@@ -77,6 +77,12 @@ def _add_train(sub):
         help="decoupled weight decay in [0, 1] on the kernels (default 0: none)",
     )
     p.add_argument(
+        "--ema-momentum",
+        type=float,
+        help="validate, checkpoint and test a moving average of the weights with this "
+        "momentum in (0, 1), e.g. 0.998 (default: none)",
+    )
+    p.add_argument(
         "--augment",
         dest="augmentation",
         help="comma-separated augmentations from rotate, flip, translate, erase, "

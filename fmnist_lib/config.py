@@ -101,6 +101,7 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     label_smoothing: float = 0.0
     weight_decay: float = 0.0  # decoupled (AdamW-style), on the kernels only
+    ema_momentum: float | None = None  # validate and keep a moving average of the weights
     augmentation: tuple[str, ...] = ORIGINAL_AUGMENTATION
     val_fraction: float = 0.1
     seed: int = 0
@@ -134,6 +135,8 @@ class TrainConfig:
         _float_range("warmup_epochs", self.warmup_epochs, 0.0, 1000.0)
         _float_range("label_smoothing", self.label_smoothing, 0.0, 0.5)
         _float_range("weight_decay", self.weight_decay, 0.0, 1.0)
+        if self.ema_momentum is not None:
+            _float_range("ema_momentum", self.ema_momentum, 0.0, 1.0, open_low=True, open_high=True)
         object.__setattr__(
             self, "augmentation", _as_config_error(lambda: check_augmentation(self.augmentation))
         )
@@ -238,13 +241,14 @@ def _positive_float(name, value, upper):
         raise ConfigError(f"{name}: {value} is out of range; it must be in (0, {upper}]")
 
 
-def _float_range(name, value, low, high, open_low=False):
+def _float_range(name, value, low, high, open_low=False, open_high=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ConfigError(f"{name}: expected a number, got {value!r}")
     too_low = value <= low if open_low else value < low
-    if too_low or value > high:
-        bracket = "(" if open_low else "["
-        raise ConfigError(f"{name}: {value} is out of range; it must be in {bracket}{low}, {high}]")
+    too_high = value >= high if open_high else value > high
+    if too_low or too_high:
+        interval = f"{'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+        raise ConfigError(f"{name}: {value} is out of range; it must be in {interval}")
 
 
 def profile_config(

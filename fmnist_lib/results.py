@@ -76,6 +76,8 @@ def recipe(config: dict) -> str:
         parts.append(f"label smoothing {config['label_smoothing']:g}")
     if config.get("weight_decay"):
         parts.append(f"weight decay {config['weight_decay']:g}")
+    if config.get("ema_momentum"):
+        parts.append(f"weight EMA {config['ema_momentum']:g}")
     if config.get("batch_size", 250) != 250:
         parts.append(f"batch {config['batch_size']}")
     if config.get("tta_flip"):

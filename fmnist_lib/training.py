@@ -144,12 +144,15 @@ def make_optimizer(config: TrainConfig, steps_per_epoch: int, model: keras.Model
     else:
         schedule = lr
     decay = {"weight_decay": config.weight_decay} if config.weight_decay else {}
+    options = dict(decay)
+    if config.ema_momentum is not None:
+        options.update(use_ema=True, ema_momentum=config.ema_momentum)
     if config.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(schedule, **decay)
+        optimizer = keras.optimizers.Adam(schedule, **options)
     elif config.optimizer == "rmsprop":
-        optimizer = keras.optimizers.RMSprop(schedule, **decay)
+        optimizer = keras.optimizers.RMSprop(schedule, **options)
     else:
-        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, **decay)
+        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, **options)
     if decay:
         spared = [v for v in model.trainable_variables if len(v.shape) <= 1]
         optimizer.exclude_from_weight_decay(var_list=spared)
@@ -426,6 +429,7 @@ def run_callbacks(config: TrainConfig, run_dir: Path, resumed_from) -> list:
             str(run_dir / BACKUP_DIR), double_checkpoint=True, delete_checkpoint=False
         ),
         keras.callbacks.TerminateOnNaN(),
+        *ema_callbacks(config),
         keras.callbacks.ModelCheckpoint(
             str(run_dir / BEST_WEIGHTS),
             monitor="val_loss",
@@ -437,6 +441,20 @@ def run_callbacks(config: TrainConfig, run_dir: Path, resumed_from) -> list:
         HistoryWriter(history_path, config.n_train),
         *tensorboard_callback(run_dir, config),
     ]
+
+
+def ema_callbacks(config: TrainConfig) -> list:
+    """With ``ema_momentum``, validate and checkpoint the weights' moving average.
+
+    SwapEMAWeights puts the average in the model for validation and from the end of
+    each epoch to the start of the next. It comes after BackupAndRestore, so the
+    backup holds the weights being trained (the average rides in the optimizer's
+    state) and a resumed run continues them, and before ModelCheckpoint, so the kept
+    checkpoint is the average that validation scored.
+    """
+    if config.ema_momentum is None:
+        return []
+    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)]
 
 
 def check_history(history_path: Path, epochs: int) -> list[dict]:

@@ -44,6 +44,7 @@ def test_defaults_follow_the_original():
         ({"strategy": "tpu"}, "strategy: 'tpu' is not valid"),
         ({"label_smoothing": 0.9}, "label_smoothing: 0.9 is out of range"),
         ({"weight_decay": -0.1}, "weight_decay: -0.1 is out of range; it must be in [0.0, 1.0]"),
+        ({"ema_momentum": 1.0}, "ema_momentum: 1.0 is out of range; it must be in (0.0, 1.0)"),
         ({"seed": -1}, "seed: -1 is out of range"),
         ({"deterministic": "yes"}, "deterministic: expected true or false"),
         ({"tta_flip": 1}, "tta_flip: expected true or false"),

@@ -1,11 +1,13 @@
-"""The optimizer a config builds: its schedule and its weight decay."""
+"""The optimizer a config builds: its schedule, its weight decay and its weight average."""
 
 import keras
 import numpy as np
 import pytest
 
 from fmnist_lib.config import TrainConfig
-from fmnist_lib.training import compile_model
+from fmnist_lib.results import recipe
+from fmnist_lib.runs import read_json
+from fmnist_lib.training import BEST_WEIGHTS, compile_model, prepare, train
 
 
 def _one_step_without_gradient(model):
@@ -53,3 +55,41 @@ def test_no_weight_decay_by_default():
     before, after = _one_step_without_gradient(model)
     for old, new in zip(before, after, strict=True):
         np.testing.assert_array_equal(new, old)
+
+
+class LastTrainedWeights(keras.callbacks.Callback):
+    """The weights being trained as each epoch's last batch ends (before any swap)."""
+
+    def on_train_begin(self, logs=None):
+        self.by_epoch = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        weights = [np.array(v.numpy()) for v in self.model.trainable_variables]
+        if len(self.by_epoch) == self.epoch:
+            self.by_epoch.append(weights)
+        else:
+            self.by_epoch[self.epoch] = weights
+
+
+def test_weight_ema_is_what_validation_scores_and_the_checkpoint_keeps(tmp_path):
+    config = TrainConfig(
+        arch="arch1", epochs=3, subset=1500, augmentation=(), ema_momentum=0.9, verbose=0
+    )
+    trained = LastTrainedWeights()
+    run_dir = train(config, run_dir=tmp_path / "ema", extra_callbacks=[trained])
+    history = read_json(run_dir / "history.json")
+    best = min(history, key=lambda r: r["val_loss"])
+
+    prepared = prepare(config)
+    prepared.model.load_weights(run_dir / BEST_WEIGHTS)
+    kept = [np.array(v.numpy()) for v in prepared.model.trainable_variables]
+    # The checkpoint is the average, not the weights training had reached at that epoch...
+    raw = trained.by_epoch[best["epoch"] - 1]
+    assert max(np.abs(k - r).max() for k, r in zip(kept, raw, strict=True)) > 1e-3
+    # ...and it is the very model whose validation loss chose it.
+    val_loss = prepared.model.evaluate(*prepared.validation, batch_size=1000, verbose=0)[0]
+    np.testing.assert_allclose(val_loss, best["val_loss"], rtol=1e-3)
+    assert "weight EMA 0.9" in recipe(read_json(run_dir / "config.json"))

@@ -81,9 +81,9 @@ DETERMINISM_SCRIPT = textwrap.dedent(
             if epoch + 1 == 2:
                 os.kill(os.getpid(), signal.SIGKILL)
 
-    mode, run_dir = sys.argv[1], sys.argv[2]
+    mode, run_dir, ema = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
     config = TrainConfig(arch="arch1", epochs=3, subset=1500, augmentation=("rotate", "flip"),
-                         deterministic=True, seed=7, verbose=0)
+                         deterministic=True, seed=7, ema_momentum=ema, verbose=0)
     extra = [KillAfterEpoch()] if mode == "kill" else []
     train(config, run_dir=run_dir, resume=(mode == "resume"), extra_callbacks=extra)
     """
@@ -104,16 +104,20 @@ def _fingerprint(run_dir):
     return [(r["loss"], r["val_loss"], r["accuracy"]) for r in history], metrics["test"]["accuracy"]
 
 
-def test_deterministic_runs_repeat_exactly_even_across_a_kill(tmp_path):
+# With a weight average the backup must hold both the weights being trained and
+# their average, or a resumed run would drift from an uninterrupted one.
+@pytest.mark.parametrize("ema", [None, 0.9], ids=["plain", "weight-ema"])
+def test_deterministic_runs_repeat_exactly_even_across_a_kill(tmp_path, ema):
+    ema = json.dumps(ema)
     for name in ("a", "b"):
-        proc = _run_script(tmp_path, "plain", tmp_path / name)
+        proc = _run_script(tmp_path, "plain", tmp_path / name, ema)
         assert proc.returncode == 0, proc.stderr[-2000:]
     assert _fingerprint(tmp_path / "a") == _fingerprint(tmp_path / "b")
 
-    killed = _run_script(tmp_path, "kill", tmp_path / "c")
+    killed = _run_script(tmp_path, "kill", tmp_path / "c", ema)
     assert killed.returncode == -signal.SIGKILL
     assert len(read_json(tmp_path / "c" / "history.json")) == 2
-    proc = _run_script(tmp_path, "resume", tmp_path / "c")
+    proc = _run_script(tmp_path, "resume", tmp_path / "c", ema)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert read_json(tmp_path / "c" / "metrics.json")["resumed_from_epoch"] == 2
     assert _fingerprint(tmp_path / "c") == _fingerprint(tmp_path / "a")
