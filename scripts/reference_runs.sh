@@ -4,10 +4,10 @@
 #
 # A run is ARCH-full-sSEED (the original's budget of images seen, or resnet's
 # one-hour budget and recipe, under `--profile full`) or one of the longer
-# schedules: vgg-long-s0 (VGG at 8x the original's budget: its 80 epochs over
+# schedules: vgg-long-s0/-s1 (VGG at 8x the original's budget: its 80 epochs over
 # the 144,000-image augmented set), vgg-80ep-s0/-s1 and vgg-RECIPE-80ep-s0/-s1 for each
 # of VGG's candidate recipes (80 epochs of the 54,000 training images, 4.32 M images
-# seen: the equal-epochs reading of the original's 80-epoch run) and vgg-RECIPE-long-s0
+# seen: the equal-epochs reading of the original's 80-epoch run) and vgg-RECIPE-long-s0/-s1
 # (the recipe at vgg-long-s0's budget: equal images seen with the original's run),
 # vgg-cosine-flip-ls-2x-s0 and -s1 (that recipe at 2x), arch1-cosine-4x-s0 (arch1's
 # cosine recipe at 4x its budget: its learning curve beyond the original's) and
@@ -30,6 +30,7 @@ equal_epochs=4320000
 # Longer schedules: the settings besides --profile full, --arch and --seed.
 declare -A LONGER=(
   [vgg-long-s0]="--budget-images $equal_images"
+  [vgg-long-s1]="--budget-images $equal_images"
   [vgg-80ep-s0]="--budget-images $equal_epochs"
   [vgg-80ep-s1]="--budget-images $equal_epochs"
   [vgg-cosine-flip-ls-2x-s0]="--recipe cosine-flip-ls --budget-images 2880000"
@@ -42,8 +43,10 @@ declare -A LONGER=(
 # The 80-epoch comparison, in both readings, for whichever recipe VGG's search chooses.
 read -ra vgg_recipes <<<"$("$python" -c "from fmnist_lib.recipes import CANDIDATES; print(*CANDIDATES['vgg'])")"
 for recipe in "${vgg_recipes[@]}"; do
-  for seed in 0 1; do LONGER[vgg-$recipe-80ep-s$seed]="--recipe $recipe --budget-images $equal_epochs"; done
-  LONGER[vgg-$recipe-long-s0]="--recipe $recipe --budget-images $equal_images"
+  for seed in 0 1; do
+    LONGER[vgg-$recipe-80ep-s$seed]="--recipe $recipe --budget-images $equal_epochs"
+    LONGER[vgg-$recipe-long-s$seed]="--recipe $recipe --budget-images $equal_images"
+  done
 done
 for seed in 0 1 2; do
   LONGER[resnet-1h-s$seed]="--budget-seconds 3600"

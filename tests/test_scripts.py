@@ -82,12 +82,13 @@ def test_reference_runs_at_longer_schedules(tmp_path):
     valid = _dry_run(tmp_path, "no-such-run").stderr
     assert all(f" vgg-{recipe}-80ep-s1" in valid for recipe in CANDIDATES["vgg"])
     # and the equal-images reading: the original's 80 epochs over its 144,000 images
-    done = _dry_run(tmp_path, "vgg-long-s0", "vgg-cosine-flip-ls-wd-long-s0")
+    done = _dry_run(tmp_path, "vgg-long-s1", "vgg-cosine-flip-ls-wd-long-s1")
     assert done.returncode == 0, done.stderr
     original, weight_decay = (line.split() for line in done.stdout.splitlines()[0:3:2])
     for run in (original, weight_decay):
         budget = int(run[run.index("--budget-images") + 1])
         assert budget == ORIGINAL_VGG_80_EPOCHS["images_seen"] == 11_520_000
+        assert run[run.index("--seed") + 1] == "1"
     assert "--recipe" not in original
     assert weight_decay[weight_decay.index("--recipe") + 1] == "cosine-flip-ls-wd"
     # arch1's cosine recipe at 4x its budget, and training for a fixed time
