@@ -33,14 +33,15 @@ def _add_train(sub):
     p.add_argument(
         "--arch",
         default=None,
-        help="model name: arch1, arch2, vgg (the original's) or resnet (ours); default vgg",
+        help="model name: arch1, arch2, vgg (the original's) or resnet, resnet64, resnet96 "
+        "(ours); default vgg",
     )
     p.add_argument(
         "--profile",
         choices=PROFILES,
         default=None,
         help="start from a profile: full = the original's budget of images seen "
-        "(resnet: its one-hour budget and its own recipe), "
+        "(resnet and its wider versions: the one-hour budget and their own recipe), "
         "smoke = 2,000 images for 1 epoch; other options override it",
     )
     p.add_argument(
@@ -109,7 +110,7 @@ def _add_train(sub):
         action=argparse.BooleanOptionalAction,
         default=None,
         help="average the test predictions over each image and its mirror "
-        "(default: on with --profile for resnet, off otherwise)",
+        "(default: on with --profile for the resnets, off otherwise)",
     )
     p.add_argument("--strategy", help="tf.distribute strategy: default, mirrored, multiworker")
     p.add_argument("--out", dest="out_dir", help="folder for run directories (default runs/)")

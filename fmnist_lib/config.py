@@ -53,6 +53,8 @@ QUICK_EPOCHS = 3
 # in the hour its target allows on the 2-core CPU: 24 epochs over the 54,000
 # training images.
 OWN_MODEL = "resnet"
+# The own model and its wider versions (fmnist_lib.models): one recipe, budget and target.
+OWN_MODELS = ("resnet", "resnet64", "resnet96")
 OWN_MODEL_BUDGET = 1_296_000
 OWN_MODEL_RECIPE = {
     "learning_rate": 2e-3,
@@ -271,7 +273,7 @@ def profile_config(
     base: dict = {"arch": arch}
     if arch == "arch1":
         base["augmentation"] = ()
-    if arch == OWN_MODEL:
+    if arch in OWN_MODELS:
         base.update(OWN_MODEL_RECIPE)
     if recipe is not None:
         base.update(recipe_settings(recipe))

@@ -97,8 +97,17 @@ def _budget(record: dict) -> tuple[float, int]:
     return (float(seconds), 0) if seconds else (0.0, record["metrics"]["images_seen"])
 
 
+def timed_on(record: dict) -> str:
+    """The machine of a run trained for a fixed time ("" for a budget of images).
+
+    A time budget buys different numbers of images on different CPUs, so runs for
+    one time budget compare, and average over seeds, only on one machine.
+    """
+    return machine(record) if _budget(record)[0] else ""
+
+
 def group_key(record: dict) -> tuple:
-    return record["metrics"]["arch"], *_budget(record), recipe(record["config"])
+    return record["metrics"]["arch"], *_budget(record), recipe(record["config"]), timed_on(record)
 
 
 def on_gpu(record: dict) -> bool:
@@ -137,7 +146,7 @@ def representatives(records: list[dict]) -> dict[str, dict]:
     chosen = {}
     for model, rows in table.groupby("model", sort=True):
         top = rows.loc[rows["val_mean"].idxmax()]
-        key = (model, top["budget_seconds"], top["budget_images"], top["recipe"])
+        key = (model, top["budget_seconds"], top["budget_images"], top["recipe"], top["timed_on"])
         chosen[model] = _by_validation([r for r in records if group_key(r) == key])
     return chosen
 
@@ -160,8 +169,8 @@ def best_record(records: list[dict]) -> dict:
 def summary(records: list[dict]) -> pd.DataFrame:
     """One row per (architecture, training budget, recipe): mean and spread over seeds.
 
-    The budget is images seen, or a time budget (``_budget``); ``images_seen`` is the
-    group's fewest.
+    The budget is images seen, or a time budget (``_budget``) on one machine
+    (``timed_on``); ``images_seen`` is the group's fewest.
 
     ``mean``/``std`` are of test accuracy (reported); ``val_mean`` is the mean
     validation accuracy of the kept checkpoints (``selection_val_accuracy``), the only
@@ -174,6 +183,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
             "budget_images": _budget(r)[1],
             "images_seen": r["metrics"]["images_seen"],
             "recipe": recipe(r["config"]),
+            "timed_on": timed_on(r),
             "name": r["name"],
             "epochs": r["metrics"]["epochs"],
             "trainable params": r["metrics"]["params"]["trainable"],
@@ -189,7 +199,8 @@ def summary(records: list[dict]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame(rows)
-    grouped = frame.groupby(["model", "budget_seconds", "budget_images", "recipe"], sort=True)
+    keys = ["model", "budget_seconds", "budget_images", "recipe", "timed_on"]
+    grouped = frame.groupby(keys, sort=True)
     table = grouped.agg(
         images_seen=("images_seen", "min"),  # a time budget's seeds may differ
         images_most=("images_seen", "max"),
@@ -426,7 +437,8 @@ def time_budget_runs(records: list[dict]) -> pd.DataFrame:
     if table.empty:
         return table
     timed = table[table["budget_seconds"] > 0]
-    return timed.sort_values(["budget_seconds", "model", "recipe"]).reset_index(drop=True)
+    order = ["budget_seconds", "timed_on", "model", "recipe"]
+    return timed.sort_values(order).reset_index(drop=True)
 
 
 def external_references() -> pd.DataFrame:

@@ -97,7 +97,7 @@ def findings(records: list[dict], searches: dict[str, dict]) -> str:
     standard deviations of this project's seeds; targets are read against the recipe
     chosen on validation (``results.headline``).
     """
-    from .config import OWN_MODEL
+    from .config import OWN_MODELS
     from .reference import OWN_MODEL_TARGET, TARGETS
     from .results import headline
 
@@ -117,13 +117,13 @@ def findings(records: list[dict], searches: dict[str, dict]) -> str:
                     else "**not matched** (more than two standard deviations apart)."
                 )
             )
-        target = TARGETS.get(model, OWN_MODEL_TARGET["accuracy"] if model == OWN_MODEL else None)
+        target = TARGETS.get(model, OWN_MODEL_TARGET["accuracy"] if model in OWN_MODELS else None)
         if target is None or not row["improvement seeds"]:
             continue
         margin = row["improvement"] - target
         met = margin >= 0
         extra = ""
-        if model == OWN_MODEL:
+        if model in OWN_MODELS:
             hours = row["improvement seconds"] / 3600
             met = met and row["improvement seconds"] <= OWN_MODEL_TARGET["max_train_seconds"]
             extra = f", {hours:.2f} h of training per run"

@@ -15,7 +15,10 @@
 # KERAS_BACKEND=jax), and the runs for a fixed training time on this machine (each
 # fits its epochs to the rate it measures first): resnet-15min-s0 and
 # vgg-cosine-modern-tta-15min-s0 (the candidates for the own model's hour, compared
-# on validation), resnet-1h-sSEED and vgg-cosine-modern-tta-1h-sSEED (seeds 0-2).  With no
+# on validation), resnet-1h-sSEED and vgg-cosine-modern-tta-1h-sSEED (seeds 0-2), and
+# a second screen on an AMD EPYC, resnet-15min-epyc-s0 beside its wider versions
+# resnet64-15min-epyc-s0 and resnet96-15min-epyc-s0, with their hours resnet64-1h-sSEED
+# and resnet96-1h-sSEED (the own model's recipe, from the profile).  With no
 # arguments: the ARCH-full runs and vgg-long-s0, about 13 h on a 2-core CPU.  Each
 # run trains into runs/reference/NAME (or $REFERENCE_DIR/NAME); one that was
 # interrupted resumes from its last epoch, one that completed is left alone.
@@ -39,6 +42,10 @@ declare -A LONGER=(
   [resnet-2x-s0]="--budget-images 2592000 --precision float32"
   [resnet-15min-s0]="--budget-seconds 900"
   [vgg-cosine-modern-tta-15min-s0]="--recipe cosine-modern-tta --budget-seconds 900"
+  # The second screen for the hour, on an AMD EPYC: resnet beside its wider versions.
+  [resnet-15min-epyc-s0]="--budget-seconds 900"
+  [resnet64-15min-epyc-s0]="--budget-seconds 900"
+  [resnet96-15min-epyc-s0]="--budget-seconds 900"
 )
 # The 80-epoch comparison, in both readings, for whichever recipe VGG's search chooses.
 read -ra vgg_recipes <<<"$("$python" -c "from fmnist_lib.recipes import CANDIDATES; print(*CANDIDATES['vgg'])")"
@@ -51,6 +58,9 @@ done
 for seed in 0 1 2; do
   LONGER[resnet-1h-s$seed]="--budget-seconds 3600"
   LONGER[vgg-cosine-modern-tta-1h-s$seed]="--recipe cosine-modern-tta --budget-seconds 3600"
+  for wide in resnet64 resnet96; do
+    LONGER[$wide-1h-s$seed]="--budget-seconds 3600"
+  done
 done
 
 default=()

@@ -111,7 +111,10 @@ def test_predict_reports_bad_files_and_still_classifies_good_ones(trained_run, t
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["train", "--arch", "lenet"], "valid names are ['arch1', 'arch2', 'vgg', 'resnet']"),
+        (
+            ["train", "--arch", "lenet"],
+            "valid names are ['arch1', 'arch2', 'vgg', 'resnet', 'resnet64', 'resnet96']",
+        ),
         (["train", "--epochs", "0"], "epochs: 0 is out of range"),
         (["train", "--batch-size", "ten"], "invalid int value"),
         (["train", "--val-fraction", "0.9"], "val_fraction: 0.9 is out of range"),

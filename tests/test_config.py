@@ -98,6 +98,11 @@ def test_own_model_profile_is_its_one_hour_budget_with_its_fixed_recipe():
     # the original's models keep the original's recipe
     assert profile_config("vgg", "full").tta_flip is False
     assert profile_config("resnet", "full", tta_flip=False).tta_flip is False
+    # its wider versions train with its recipe, for its budget
+    for wide in ("resnet64", "resnet96"):
+        config = profile_config(wide, "full")
+        assert {k: getattr(config, k) for k in OWN_MODEL_RECIPE} == OWN_MODEL_RECIPE
+        assert config.budget_images == OWN_MODEL_BUDGET
     # the recipe that gives another architecture the own model's recipe in full
     vgg = profile_config("vgg", "full", "cosine-modern-tta")
     assert {k: getattr(vgg, k) for k in OWN_MODEL_RECIPE} == OWN_MODEL_RECIPE

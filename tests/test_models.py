@@ -26,7 +26,7 @@ def test_parameter_counts_match_the_original(name):
 
 
 def test_registry_lists_models_and_rejects_unknown():
-    assert {"arch1", "arch2", "vgg", "resnet"} <= set(list_models())
+    assert {"arch1", "arch2", "vgg", "resnet", "resnet64", "resnet96"} <= set(list_models())
     with pytest.raises(ValueError, match=r"valid names are \['arch1', 'arch2', 'vgg', 'resnet'"):
         build_model("resnet9000")
 
@@ -44,7 +44,28 @@ def test_resnet_is_a_residual_network_with_augmentation_in_front():
     assert isinstance(model.get_layer(index=-1), keras.layers.Dense)
 
 
-@pytest.mark.parametrize("name", ["vgg", "resnet"])
+def _conv_filters(model):
+    import keras
+
+    return [layer.filters for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+
+
+@pytest.mark.parametrize(
+    ("name", "stem", "widths", "trainable"),
+    [("resnet64", 32, (64, 128), 658_922), ("resnet96", 64, (96, 192), 1_495_434)],
+)
+def test_wider_resnets_are_resnet_with_more_filters(name, stem, widths, trainable):
+    base, wide = build_model("resnet"), build_model(name)
+    # the same layers in the same order: only the number of filters differs
+    assert [type(layer) for layer in wide.layers] == [type(layer) for layer in base.layers]
+    assert count_params(wide)["trainable"] == trainable
+    # stem; per stage: block 1 (two convs, then its 1x1 projection), block 2 (two convs)
+    per_stage = [[filters] * 5 for filters in widths]
+    assert _conv_filters(wide) == [stem, *per_stage[0], *per_stage[1]]
+    assert _conv_filters(base) == [32, *[48] * 5, *[96] * 5]
+
+
+@pytest.mark.parametrize("name", ["vgg", "resnet", "resnet64"])
 def test_outputs_are_float32_probabilities(name):
     model = build_model(name)
     probs = model.predict(

@@ -253,6 +253,32 @@ def test_time_budget_runs_group_seeds_whose_epochs_differ_and_star_validation():
     assert results.time_budget_runs(runs[3:]).empty and readme._time_budget_table(runs[3:]) == []
 
 
+def _on(run, cpu):
+    run["metrics"]["hardware"] = {"cpu": cpu, "cores": 2, "bf16": True, "gpus": []}
+    return run
+
+
+def test_time_budget_runs_compare_only_on_one_machine():
+    # A time budget buys a faster CPU more images: the same budget on two machines is
+    # two groups (never one mean over seeds), and each machine has its own star.
+    slow = _on(record("r-slow", "resnet", 0, 0.93, val=0.96, budget_seconds=900.0), "Xeon")
+    fast = _on(record("r-fast", "resnet", 0, 0.94, val=0.94, budget_seconds=900.0), "EPYC")
+    wide = _on(record("w-fast", "resnet64", 0, 0.95, val=0.95, budget_seconds=900.0), "EPYC")
+    assert results.group_key(slow) != results.group_key(fast)
+    table = results.time_budget_runs([slow, fast, wide])
+    assert list(zip(table["model"], table["seeds"], strict=True)) == [
+        ("resnet", 1),
+        ("resnet64", 1),
+        ("resnet", 1),
+    ]  # by machine: EPYC's two, then Xeon's one
+    rows = [line for line in readme._time_budget_table([slow, fast, wide]) if "15 min" in line]
+    starred = [row.split(" | ")[1] for row in rows if "★" in row]
+    assert starred == ["resnet64", "resnet"]  # EPYC's best, Xeon's only
+    # image budgets still pool machines: accuracy after N images does not depend on the CPU
+    pooled = [_on(record(f"v{s}", "vgg", s, 0.9), cpu) for s, cpu in enumerate(["Xeon", "EPYC"])]
+    assert results.summary(pooled)["seeds"].tolist() == [2]
+
+
 def test_a_recipes_representative_is_its_best_seed_on_validation():
     records, searches = results.load_results(), results.recipe_searches()
     for arch, search in searches.items():

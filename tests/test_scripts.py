@@ -56,6 +56,21 @@ def test_reference_runs_train_each_run_at_its_budget(tmp_path):
     ]
 
 
+def test_reference_runs_for_the_own_models_hour(tmp_path):
+    # the screen of resnet's wider versions beside it, and their hour: the profile's own
+    # recipe (no --recipe), for a time budget rather than a number of images
+    names = ("resnet-15min-epyc-s0", "resnet64-15min-epyc-s0", "resnet96-1h-s2")
+    done = _dry_run(tmp_path, *names)
+    assert done.returncode == 0, done.stderr
+    trains = [line.split() for line in done.stdout.splitlines() if line.startswith("train")]
+    for train, arch, seed, seconds in zip(
+        trains, ("resnet", "resnet64", "resnet96"), "002", ("900", "900", "3600"), strict=True
+    ):
+        assert train[train.index("--arch") + 1] == arch and "--recipe" not in train
+        assert train[train.index("--seed") + 1] == seed
+        assert train[train.index("--budget-seconds") + 1] == seconds
+
+
 def test_reference_runs_at_longer_schedules(tmp_path):
     done = _dry_run(tmp_path, "vgg-cosine-flip-ls-2x-s0", "resnet-2x-s0")
     assert done.returncode == 0, done.stderr
