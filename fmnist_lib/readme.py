@@ -261,6 +261,16 @@ def _longer_runs_table(records: list[dict]) -> list[str]:
     return lines
 
 
+def _margins(records: list[dict]) -> str:
+    """The shares of their budgets that the time-budget runs planned to fill, in words."""
+    planned = [r["metrics"].get("time_budget") for r in records]
+    shares = sorted({plan["margin"] for plan in planned if plan}, reverse=True)
+    listed = " or ".join(f"{100 * share:g}%" for share in shares) or "a fixed share"
+    if len(shares) > 1:
+        listed += " (each record names its own; the share was lowered after runs overran)"
+    return listed
+
+
 def _time_budget_table(records: list[dict]) -> list[str]:
     table = time_budget_runs(records)
     if table.empty:
@@ -271,7 +281,7 @@ def _time_budget_table(records: list[dict]) -> list[str]:
         "### Training for a fixed time",
         "",
         "Each run measured this machine's training rate for its own model before it "
-        "started, then trained the whole epochs that fill 95% of its budget "
+        f"started, then trained the whole epochs that fill {_margins(records)} of its budget "
         "(`fmnist train --budget-seconds S`), so seeds may see different numbers of images. "
         "Validation accuracy (of the kept checkpoint, scored as the test set is) is the "
         "only column that chooses; ★ marks the best at each budget on each machine (a time "
