@@ -27,7 +27,8 @@ def test_readme_opens_with_the_headline_and_the_page_holds_every_run():
     page = readme.results_page()
     assert section.startswith("### Headline")
     rows = [line for line in section.split("### Longer")[0].splitlines() if line.startswith("| ")]
-    assert [row.split(" | ")[0] for row in rows[1:]] == ["| arch1", "| arch2", "| vgg", "| resnet"]
+    own = ["| resnet", "| resnet64", "| resnet96"]  # the own model and its wider versions
+    assert [row.split(" | ")[0] for row in rows[1:]] == ["| arch1", "| arch2", "| vgg", *own]
     assert section.count("| original |") == 1  # one column for the original, not several
     # one machine is named in a line below the table; several get a column
     one_line = "This project's runs in this table trained on:" in section
@@ -186,7 +187,7 @@ def test_committed_choices_follow_validation_not_test():
 def test_headline_one_row_per_model_with_reproduction_and_improvement():
     records, searches = results.load_results(), results.recipe_searches()
     table = results.headline(records, searches)
-    assert list(table.index) == ["arch1", "arch2", "vgg", "resnet"]
+    assert list(table.index) == ["arch1", "arch2", "vgg", "resnet", "resnet64", "resnet96"]
     for arch in ("arch1", "arch2", "vgg"):
         row = table.loc[arch]
         reproduction = [r for r in records if r["name"].startswith(f"{arch}-full-s")]
@@ -207,6 +208,15 @@ def test_headline_one_row_per_model_with_reproduction_and_improvement():
     assert table.loc["resnet", "reproduction seeds"] == 0 and pd.isna(
         table.loc["resnet", "original"]
     )
+    # each own model stands by its group with the best validation (all seeds first)
+    by_name = {r["name"]: r for r in records}
+    assert table.loc["resnet", "improvement seeds"] == 3
+    assert table.loc["resnet", "improvement"] == pytest.approx(
+        np.mean([by_name[f"resnet-1h-s{seed}"]["metrics"]["test"]["accuracy"] for seed in range(3)])
+    )
+    hour = by_name["resnet64-1h-s0"]["metrics"]  # validation above its 15-minute screen's
+    assert table.loc["resnet64", "images seen"] == hour["images_seen"]
+    assert table.loc["resnet64", "improvement"] == hour["test"]["accuracy"]
     longer = results.longer_runs(records)
     assert longer.iloc[0]["test accuracy"] == 0.9487 and longer.iloc[0]["seeds"] == 1
     assert (longer["images seen"].iloc[1:] > 1_458_000 * 1.05).all()
