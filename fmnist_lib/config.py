@@ -54,7 +54,7 @@ QUICK_EPOCHS = 3
 # training images.
 OWN_MODEL = "resnet"
 # The own model and its wider versions (fmnist_lib.models): one recipe, budget and target.
-OWN_MODELS = ("resnet", "resnet64", "resnet96")
+OWN_MODELS = (OWN_MODEL, "resnet64", "resnet96")
 OWN_MODEL_BUDGET = 1_296_000
 OWN_MODEL_RECIPE = {
     "learning_rate": 2e-3,

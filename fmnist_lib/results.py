@@ -106,6 +106,10 @@ def timed_on(record: dict) -> str:
     return machine(record) if _budget(record)[0] else ""
 
 
+# The columns of ``summary`` that make one group, in ``group_key``'s order.
+GROUP_COLUMNS = ["model", "budget_seconds", "budget_images", "recipe", "timed_on"]
+
+
 def group_key(record: dict) -> tuple:
     return record["metrics"]["arch"], *_budget(record), recipe(record["config"]), timed_on(record)
 
@@ -146,7 +150,7 @@ def representatives(records: list[dict]) -> dict[str, dict]:
     chosen = {}
     for model, rows in table.groupby("model", sort=True):
         top = rows.loc[rows["val_mean"].idxmax()]
-        key = (model, top["budget_seconds"], top["budget_images"], top["recipe"], top["timed_on"])
+        key = tuple(top[column] for column in GROUP_COLUMNS)
         chosen[model] = _by_validation([r for r in records if group_key(r) == key])
     return chosen
 
@@ -199,8 +203,7 @@ def summary(records: list[dict]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame(rows)
-    keys = ["model", "budget_seconds", "budget_images", "recipe", "timed_on"]
-    grouped = frame.groupby(keys, sort=True)
+    grouped = frame.groupby(GROUP_COLUMNS, sort=True)
     table = grouped.agg(
         images_seen=("images_seen", "min"),  # a time budget's seeds may differ
         images_most=("images_seen", "max"),
