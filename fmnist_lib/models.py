@@ -145,16 +145,15 @@ def resnet(batch_norm=FusedBatchNormalization) -> Callable:
     return _residual_network(32, (48, 96), batch_norm)
 
 
-# Wider versions of resnet, candidates for its hour: at 94.7% after an hour its
-# learning curve had flattened by images seen, a sign of too little capacity.
+# Wider versions of resnet, candidates for its hour: after an hour its learning
+# curve had flattened by images seen, a sign of too little capacity.
 def resnet64(batch_norm=FusedBatchNormalization) -> Callable:
-    """resnet with stages of 64 and 128 filters (658,922 trainable; about 1.5x its step time)."""
+    """resnet with stages of 64 and 128 filters (658,922 trainable)."""
     return _residual_network(32, (64, 128), batch_norm)
 
 
 def resnet96(batch_norm=FusedBatchNormalization) -> Callable:
-    """resnet twice as wide: a 64-filter stem, stages of 96 and 192 (1,495,434 trainable;
-    about 3x its step time)."""
+    """resnet twice as wide: a 64-filter stem, stages of 96 and 192 (1,495,434 trainable)."""
     return _residual_network(64, (96, 192), batch_norm)
 
 
