@@ -90,6 +90,12 @@ def _add_train(sub):
         "or none (default rotate,flip as the original)",
     )
     p.add_argument(
+        "--cutmix",
+        type=float,
+        help="share in [0, 1] of training images given a patch of another image of their "
+        "batch, labels mixed by area (CutMix; default 0: none)",
+    )
+    p.add_argument(
         "--val-fraction",
         type=float,
         help="validation share of the training images, in (0, 0.5] (default 0.1)",

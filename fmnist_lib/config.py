@@ -105,6 +105,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # decoupled (AdamW-style), on the kernels only
     ema_momentum: float | None = None  # validate and keep a moving average of the weights
     augmentation: tuple[str, ...] = ORIGINAL_AUGMENTATION
+    cutmix: float = 0.0  # share of training images given a patch of another (fmnist_lib.mixing)
     val_fraction: float = 0.1
     seed: int = 0
     subset: int | None = None  # training pool size for quick runs (stratified)
@@ -142,6 +143,7 @@ class TrainConfig:
         object.__setattr__(
             self, "augmentation", _as_config_error(lambda: check_augmentation(self.augmentation))
         )
+        _float_range("cutmix", self.cutmix, 0.0, 1.0)
         _float_range("val_fraction", self.val_fraction, 0.0, 0.5, open_low=True)
         _int_range("seed", self.seed, 0, 2**31 - 1)
         _int_range("subset", self.subset, 100, TRAIN_POOL_SIZE, optional=True)

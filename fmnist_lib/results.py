@@ -72,6 +72,8 @@ def recipe(config: dict) -> str:
         warmup = config["warmup_epochs"]
         schedule += f" (warm-up {warmup:g} epoch{'' if warmup == 1 else 's'})"
     parts = [optimizer, schedule, "+".join(config["augmentation"]) or "no augmentation"]
+    if config.get("cutmix"):
+        parts.append(f"CutMix {config['cutmix']:g}")
     if config.get("label_smoothing"):
         parts.append(f"label smoothing {config['label_smoothing']:g}")
     if config.get("weight_decay"):
@@ -442,6 +444,23 @@ def time_budget_runs(records: list[dict]) -> pd.DataFrame:
     timed = table[table["budget_seconds"] > 0]
     order = ["budget_seconds", "timed_on", "model", "recipe"]
     return timed.sort_values(order).reset_index(drop=True)
+
+
+def time_budget_histories(records: list[dict], budget_seconds: float = 3600) -> dict[str, list]:
+    """The per-epoch history of each group trained for ``budget_seconds``, for
+    ``plots.learning_curves``: the group's seed with the best validation accuracy,
+    labelled with its run name and CPU (a time budget buys each CPU its own epochs).
+    """
+    groups: dict[tuple, list[dict]] = {}
+    for r in records:
+        if _budget(r)[0] == budget_seconds:
+            groups.setdefault(group_key(r), []).append(r)
+    chosen = sorted((_by_validation(runs) for runs in groups.values()), key=lambda r: r["name"])
+    return {f"{r['name']} ({_cpu(r)})": r["history"] for r in chosen}
+
+
+def _cpu(record: dict) -> str:
+    return record["metrics"].get("hardware", {}).get("cpu", "unknown machine")
 
 
 def external_references() -> pd.DataFrame:

@@ -132,7 +132,9 @@ def measure(
             axes["batch_norm"],
             axes["jit_compile"],
         )
-        data, _ = training_batches(splits.x_train, y_train, batch_size, seed, 0, epochs_needed)
+        data, _ = training_batches(
+            splits.x_train, y_train, batch_size, seed, 0, epochs_needed, config.cutmix
+        )
         if in_pipeline:
             data = _augmented_in_pipeline(data, config.augmentation, seed)
         model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)  # trace and warm up

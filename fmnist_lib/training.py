@@ -298,7 +298,11 @@ def fit_to_time_budget(config: TrainConfig) -> tuple[TrainConfig, dict]:
     """
     from .throughput import measure  # throughput builds on this module
 
-    settings = {"augmentation": config.augmentation, "precision": config.precision}
+    settings = {
+        "augmentation": config.augmentation,
+        "cutmix": config.cutmix,
+        "precision": config.precision,
+    }
     report = measure(
         config.arch,
         {"run": settings},
@@ -386,7 +390,13 @@ def prepare(config: TrainConfig, first_epoch: int = 0) -> Prepared:
     y_train = keras.utils.to_categorical(splits.y_train, NUM_CLASSES)
     y_val = keras.utils.to_categorical(splits.y_val, NUM_CLASSES)
     batches, steps_per_epoch = training_batches(
-        splits.x_train, y_train, config.batch_size, config.seed, first_epoch, config.epochs
+        splits.x_train,
+        y_train,
+        config.batch_size,
+        config.seed,
+        first_epoch,
+        config.epochs,
+        config.cutmix,
     )
     data_end = time.perf_counter()
     scope, replicas = _strategy_scope(config.strategy)

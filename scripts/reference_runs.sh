@@ -18,7 +18,9 @@
 # on validation), resnet-1h-sSEED and vgg-cosine-modern-tta-1h-sSEED (seeds 0-2), and
 # a second screen on an AMD EPYC, resnet-15min-epyc-s0 beside its wider versions
 # resnet64-15min-epyc-s0 and resnet96-15min-epyc-s0, with their hours resnet64-1h-sSEED
-# and resnet96-1h-sSEED (the own model's recipe, from the profile).  With no
+# and resnet96-1h-sSEED (the own model's recipe, from the profile), and resnet64's hour
+# with weight decay, CutMix or both: resnet64-RECIPE-1h-sSEED for RECIPE
+# cosine-modern-wd-tta, cosine-modern-cutmix-tta and cosine-modern-wd-cutmix-tta.  With no
 # arguments: the ARCH-full runs and vgg-long-s0, about 13 h on a 2-core CPU.  Each
 # run trains into runs/reference/NAME (or $REFERENCE_DIR/NAME); one that was
 # interrupted resumes from its last epoch, one that completed is left alone.
@@ -60,6 +62,10 @@ for seed in 0 1 2; do
   LONGER[vgg-cosine-modern-tta-1h-s$seed]="--recipe cosine-modern-tta --budget-seconds 3600"
   for wide in resnet64 resnet96; do
     LONGER[$wide-1h-s$seed]="--budget-seconds 3600"
+  done
+  # resnet64's hour with a regulariser added: weight decay, CutMix, or both
+  for recipe in cosine-modern-wd-tta cosine-modern-cutmix-tta cosine-modern-wd-cutmix-tta; do
+    LONGER[resnet64-$recipe-1h-s$seed]="--recipe $recipe --budget-seconds 3600"
   done
 done
 

@@ -30,7 +30,7 @@ def test_augmented_models_stay_jitted_on_jax():
 def test_a_smoke_run_trains_on_jax(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "fmnist_lib", "train", "--profile", "smoke", "--arch", "arch2"]
-        + ["--out", str(tmp_path), "--run-name", "jax", "--quiet"],
+        + ["--cutmix", "0.5", "--out", str(tmp_path), "--run-name", "jax", "--quiet"],
         env=JAX_ENV,
         check=True,
         timeout=600,
@@ -38,5 +38,6 @@ def test_a_smoke_run_trains_on_jax(tmp_path):
     metrics = json.loads((tmp_path / "jax" / "metrics.json").read_text())
     assert metrics["hardware"]["keras_backend"] == "jax"
     assert metrics["config"]["augmentation"] == ["rotate", "flip"]
+    assert metrics["config"]["cutmix"] == 0.5  # mixed in the PyDataset, not in tf.data
     # 1,800 images for one epoch: well above the 10% of guessing, far from converged.
     assert 0.2 < metrics["test"]["accuracy"] < 0.95

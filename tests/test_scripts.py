@@ -71,6 +71,25 @@ def test_reference_runs_for_the_own_models_hour(tmp_path):
         assert train[train.index("--budget-seconds") + 1] == seconds
 
 
+def test_reference_runs_for_the_own_models_hour_with_a_regulariser(tmp_path):
+    added = {  # each recipe: the own model's, with these settings changed
+        "cosine-modern-wd-tta": {"weight_decay": 0.05},
+        "cosine-modern-cutmix-tta": {"cutmix": 0.5},
+        "cosine-modern-wd-cutmix-tta": {"weight_decay": 0.05, "cutmix": 0.5},
+    }
+    names = [f"resnet64-{recipe}-1h-s{seed}" for seed, recipe in enumerate(added)]
+    done = _dry_run(tmp_path, *names)
+    assert done.returncode == 0, done.stderr
+    trains = [line.split() for line in done.stdout.splitlines() if line.startswith("train")]
+    own = profile_config("resnet64", "full")
+    for seed, (train, (recipe, changes)) in enumerate(zip(trains, added.items(), strict=True)):
+        assert train[train.index("--arch") + 1] == "resnet64"
+        assert train[train.index("--seed") + 1] == str(seed)
+        assert train[train.index("--recipe") + 1] == recipe
+        assert train[train.index("--budget-seconds") + 1] == "3600"
+        assert profile_config("resnet64", "full", recipe=recipe) == own.replace(**changes)
+
+
 def test_reference_runs_at_longer_schedules(tmp_path):
     done = _dry_run(tmp_path, "vgg-cosine-flip-ls-2x-s0", "resnet-2x-s0")
     assert done.returncode == 0, done.stderr
