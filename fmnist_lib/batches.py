@@ -74,32 +74,23 @@ def training_batches(
     epoch_range = range(first_epoch, epochs)
     orders = np.stack([epoch_order(seed, e, len(x)) for e in epoch_range])
     images, labels = tf.constant(x), tf.constant(y)
-    if not cutmix:
-        batches = (
-            tf.data.Dataset.from_tensor_slices(orders)
-            .flat_map(lambda order: tf.data.Dataset.from_tensor_slices(order).batch(batch_size))
-            .map(lambda rows: (tf.gather(images, rows), tf.gather(labels, rows)))
-        )
-    else:
+
+    def plain(rows):
+        return tf.gather(images, rows), tf.gather(labels, rows)
+
+    def mixed(rows, partner_rows, boxes):
+        return mixing.cutmix(*plain(rows), *plain(partner_rows), boxes)
+
+    columns = (orders,)  # per epoch: the order, and with CutMix each position's partner and box
+    if cutmix:
         plans = [
             mixing.cutmix_plan(seed, e, order, batch_size, cutmix)
             for e, order in zip(epoch_range, orders, strict=True)
         ]
-        partners = np.stack([partner for partner, _ in plans])
-        boxes = np.stack([box for _, box in plans])
-
-        def mixed(rows, partner_rows, box):
-            return mixing.cutmix(
-                tf.gather(images, rows),
-                tf.gather(labels, rows),
-                tf.gather(images, partner_rows),
-                tf.gather(labels, partner_rows),
-                box,
-            )
-
-        batches = (
-            tf.data.Dataset.from_tensor_slices((orders, partners, boxes))
-            .flat_map(lambda *epoch: tf.data.Dataset.from_tensor_slices(epoch).batch(batch_size))
-            .map(mixed)
-        )
+        columns += (np.stack([p for p, _ in plans]), np.stack([b for _, b in plans]))
+    batches = (
+        tf.data.Dataset.from_tensor_slices(columns)
+        .flat_map(lambda *epoch: tf.data.Dataset.from_tensor_slices(epoch).batch(batch_size))
+        .map(mixed if cutmix else plain)
+    )
     return batches.prefetch(tf.data.AUTOTUNE), steps
