@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import DEFAULT_LEARNING_RATES, ORIGINAL_BUDGET
+from .config import DEFAULT_LEARNING_RATES, ORIGINAL_BUDGET, profile_config
 from .paths import RESULTS_DIR
 from .reference import (
     HUMAN_PERFORMANCE,
@@ -342,6 +342,14 @@ def _machine_words(runs: list[dict]) -> str:
     return "; ".join(sorted({machine(r) for r in runs}))
 
 
+def _own_recipe_label(record: dict) -> str:
+    """How an own model's standing run got its recipe: the profile's, or a candidate's."""
+    own = profile_config(record["metrics"]["arch"], "full").to_dict()
+    if recipe(record["config"]) == recipe(own):
+        return "own recipe, fixed in advance"
+    return "chosen on validation"
+
+
 def headline(records: list[dict], searches: dict[str, dict]) -> pd.DataFrame:
     """One row per model: the original, its reproduction, the improvement chosen on validation.
 
@@ -361,7 +369,7 @@ def headline(records: list[dict], searches: dict[str, dict]) -> pd.DataFrame:
             chosen = searches[arch]["chosen"]
             improvement = recipe_group(records, arch, chosen, searches)
         elif arch in standing:
-            chosen = "own recipe, fixed in advance"
+            chosen = _own_recipe_label(standing[arch])
             improvement = [r for r in records if group_key(r) == group_key(standing[arch])]
         else:
             chosen, improvement = None, []

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from fmnist_lib import readme, results
+from fmnist_lib.config import profile_config
 from fmnist_lib.paths import PROJECT_ROOT
 from fmnist_lib.reference import TARGETS, original_run
 from fmnist_lib.runs import RunError, read_json, selection_val_accuracy, set_status, write_json
@@ -238,6 +239,22 @@ def test_longer_runs_say_which_reading_of_the_original_80_epochs_they_use():
     text = "\n".join(readme._longer_runs_table([equal_epochs, equal_images]))
     assert "The runs at 11,520,000 images seen match it in images seen" in text
     assert "| 11,520,000 | 1 | 95.00% (1) | +0.13 points |" in text
+
+
+def test_an_own_models_row_names_whether_its_recipe_was_fixed_or_chosen():
+    own = {
+        k: v
+        for k, v in profile_config("resnet64", "full").to_dict().items()
+        if k not in ("arch", "seed")
+    }
+    plain = record("plain", "resnet64", 0, 0.94, val=0.95, **own)
+    decay = record("decay", "resnet64", 0, 0.95, val=0.96, **{**own, "weight_decay": 0.05})
+    for runs, label in (
+        ([plain, decay], "chosen on validation ("),
+        ([plain], "own recipe, fixed in advance ("),
+    ):
+        row = results.headline(runs, {}).loc["resnet64"]
+        assert row["improvement recipe"].startswith(label), row["improvement recipe"]
 
 
 def test_time_budget_runs_group_seeds_whose_epochs_differ_and_star_validation():
