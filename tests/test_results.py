@@ -215,11 +215,17 @@ def test_headline_one_row_per_model_with_reproduction_and_improvement():
     assert table.loc["resnet", "improvement"] == pytest.approx(
         np.mean([by_name[f"resnet-1h-s{seed}"]["metrics"]["test"]["accuracy"] for seed in range(3)])
     )
-    wide = [r for r in records if r["metrics"]["arch"] == "resnet64"]
-    assert len({results.group_key(r) for r in wide}) == len(wide)  # one seed per group
-    best = max(wide, key=lambda r: selection_val_accuracy(r["metrics"]))["metrics"]
-    assert table.loc["resnet64", "images seen"] == best["images_seen"]
-    assert table.loc["resnet64", "improvement"] == best["test"]["accuracy"]
+    groups = {}
+    for r in records:
+        if r["metrics"]["arch"] == "resnet64":
+            groups.setdefault(results.group_key(r), []).append(r)
+    complete = [g for g in groups.values() if len(g) >= 3] or list(groups.values())
+    stands = max(complete, key=lambda g: np.mean([selection_val_accuracy(r["metrics"]) for r in g]))
+    assert table.loc["resnet64", "improvement seeds"] == len(stands)
+    assert table.loc["resnet64", "images seen"] in {r["metrics"]["images_seen"] for r in stands}
+    assert table.loc["resnet64", "improvement"] == pytest.approx(
+        np.mean([r["metrics"]["test"]["accuracy"] for r in stands])
+    )
     longer = results.longer_runs(records)
     assert longer.iloc[0]["test accuracy"] == 0.9487 and longer.iloc[0]["seeds"] == 1
     assert (longer["images seen"].iloc[1:] > 1_458_000 * 1.05).all()
