@@ -183,6 +183,7 @@ def test_recipe_search_chooses_on_validation_and_never_on_test(tmp_path):
     candidates["cosine-flip-ls-wd0.2-tta"] = (0.9300, 0.995)
     candidates["cosine-flip-ls-wd-ema"] = (0.9295, 0.996)
     candidates["cosine-flip-ls-wd0.2-ema"] = (0.9290, 0.997)
+    candidates["cosine-flip-ls-wd-cutmix"] = (0.9285, 0.998)
     assert tuple(candidates) == CANDIDATES["vgg"]
     for name, (val_accuracy, test_accuracy) in candidates.items():
         run_dir = tmp_path / "runs" / f"vgg-{name}-s0"
