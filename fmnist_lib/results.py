@@ -556,19 +556,25 @@ def time_accuracy_runs(records: list[dict], searches: dict[str, dict]) -> pd.Dat
     candidate), training seconds, test accuracy and whether it trained on a GPU.
 
     A recipe's kind ignores the precision policy and the budget, so the chosen recipe's
-    longer and shorter runs sit on its curve.
+    longer and shorter runs sit on its curve. The own model's recipe is the one fixed in
+    advance (``config.OWN_MODEL_RECIPE``); a wider version's chosen recipe is that of
+    the run standing for it (``representatives``).
     """
-    chosen = {}
+    chosen, own_recipe = {}, {}
     for arch, search in searches.items():
         group = recipe_group(records, arch, search["chosen"], searches)
         if group:
             chosen[arch] = _recipe_ignoring_precision(group[0]["config"])
+    for arch, record in representatives(records).items():
+        if arch not in ORIGINAL_BUDGET:
+            chosen[arch] = _recipe_ignoring_precision(record["config"])
+            own_recipe[arch] = _recipe_ignoring_precision(profile_config(arch, "full").to_dict())
 
     def kind(record: dict) -> str:
         arch, text = record["metrics"]["arch"], _recipe_ignoring_precision(record["config"])
-        if arch not in ORIGINAL_BUDGET:
+        if text == own_recipe.get(arch):
             return "own model's recipe"
-        if text == _original_recipe_text(arch):
+        if arch in ORIGINAL_BUDGET and text == _original_recipe_text(arch):
             return "original recipe"
         return "chosen recipe" if chosen.get(arch) == text else "other candidate"
 

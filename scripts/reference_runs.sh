@@ -20,7 +20,9 @@
 # resnet64-15min-epyc-s0 and resnet96-15min-epyc-s0, with their hours resnet64-1h-sSEED
 # and resnet96-1h-sSEED (the own model's recipe, from the profile), and resnet64's hour
 # with weight decay, CutMix or both: resnet64-RECIPE-1h-sSEED for RECIPE
-# cosine-modern-wd-tta, cosine-modern-cutmix-tta and cosine-modern-wd-cutmix-tta.  With no
+# cosine-modern-wd-tta, cosine-modern-cutmix-tta and cosine-modern-wd-cutmix-tta, and the
+# last with a moving average of the weights (cosine-modern-wd-cutmix-ema-tta) or CutMix on
+# every image (cosine-modern-wd-cutmix1-tta).  With no
 # arguments: the ARCH-full runs and vgg-long-s0, about 13 h on a 2-core CPU.  Each
 # run trains into runs/reference/NAME (or $REFERENCE_DIR/NAME); one that was
 # interrupted resumes from its last epoch, one that completed is left alone.
@@ -63,8 +65,10 @@ for seed in 0 1 2; do
   for wide in resnet64 resnet96; do
     LONGER[$wide-1h-s$seed]="--budget-seconds 3600"
   done
-  # resnet64's hour with a regulariser added: weight decay, CutMix, or both
-  for recipe in cosine-modern-wd-tta cosine-modern-cutmix-tta cosine-modern-wd-cutmix-tta; do
+  # resnet64's hour with a regulariser added: weight decay, CutMix, or both; then the
+  # chosen one with a moving average of the weights, or CutMix on every image
+  for recipe in cosine-modern-wd-tta cosine-modern-cutmix-tta cosine-modern-wd-cutmix-tta \
+    cosine-modern-wd-cutmix-ema-tta cosine-modern-wd-cutmix1-tta; do
     LONGER[resnet64-$recipe-1h-s$seed]="--recipe $recipe --budget-seconds 3600"
   done
 done

@@ -572,6 +572,11 @@ def test_time_accuracy_runs_name_each_recipe_kind():
     assert table.loc["arch1-cosine-b32-s0", "kind"] == "chosen recipe"  # arch1 chose batch 32
     assert table.loc["arch1-cosine-s0", "kind"] == "other candidate"
     assert table.loc["resnet-full-s0", "kind"] == "own model's recipe"
+    # resnet64's hour: the own model's recipe, the one standing for it, and other candidates
+    assert table.loc["resnet64-1h-s0", "kind"] == "own model's recipe"
+    standing = results.representatives(records)["resnet64"]["name"]
+    assert table.loc[standing, "kind"] == "chosen recipe"
+    assert table.loc["resnet64-cosine-modern-wd-tta-1h-s0", "kind"] != "own model's recipe"
     assert table.loc["resnet-2x-s0", "gpu"] and not table.loc["vgg-full-s0", "gpu"]
     points = results.original_points()
     assert points.loc["vgg, 80 epochs", "test accuracy"] == 0.9487

@@ -76,13 +76,20 @@ def test_reference_runs_for_the_own_models_hour_with_a_regulariser(tmp_path):
         "cosine-modern-wd-tta": {"weight_decay": 0.05},
         "cosine-modern-cutmix-tta": {"cutmix": 0.5},
         "cosine-modern-wd-cutmix-tta": {"weight_decay": 0.05, "cutmix": 0.5},
+        "cosine-modern-wd-cutmix-ema-tta": {
+            "weight_decay": 0.05,
+            "cutmix": 0.5,
+            "ema_momentum": 0.999,
+        },
+        "cosine-modern-wd-cutmix1-tta": {"weight_decay": 0.05, "cutmix": 1.0},
     }
-    names = [f"resnet64-{recipe}-1h-s{seed}" for seed, recipe in enumerate(added)]
+    seeds = [index % 3 for index in range(len(added))]  # seeds 0-2 run for each recipe
+    names = [f"resnet64-{recipe}-1h-s{seed}" for seed, recipe in zip(seeds, added)]
     done = _dry_run(tmp_path, *names)
     assert done.returncode == 0, done.stderr
     trains = [line.split() for line in done.stdout.splitlines() if line.startswith("train")]
     own = profile_config("resnet64", "full")
-    for seed, (train, (recipe, changes)) in enumerate(zip(trains, added.items(), strict=True)):
+    for seed, train, (recipe, changes) in zip(seeds, trains, added.items(), strict=True):
         assert train[train.index("--arch") + 1] == "resnet64"
         assert train[train.index("--seed") + 1] == str(seed)
         assert train[train.index("--recipe") + 1] == recipe
