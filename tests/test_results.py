@@ -309,6 +309,13 @@ def test_time_budget_runs_compare_only_on_one_machine():
     rows = [line for line in readme._time_budget_table([slow, fast, wide]) if "15 min" in line]
     starred = [row.split(" | ")[1] for row in rows if "★" in row]
     assert starred == ["resnet64", "resnet"]  # EPYC's best, Xeon's only
+    # where a candidate has all seeds, one seed's better score does not take the star
+    three = [
+        _on(record(f"r{seed}", "resnet", seed, 0.94, val=0.94, budget_seconds=900.0), "EPYC")
+        for seed in range(3)
+    ]
+    rows = [line for line in readme._time_budget_table([*three, wide]) if "15 min" in line]
+    assert [row.split(" | ")[1] for row in rows if "★" in row] == ["resnet"]
     # image budgets still pool machines: accuracy after N images does not depend on the CPU
     pooled = [_on(record(f"v{s}", "vgg", s, 0.9), cpu) for s, cpu in enumerate(["Xeon", "EPYC"])]
     assert results.summary(pooled)["seeds"].tolist() == [2]

@@ -84,7 +84,7 @@ def test_reference_runs_for_the_own_models_hour_with_a_regulariser(tmp_path):
         "cosine-modern-wd-cutmix1-tta": {"weight_decay": 0.05, "cutmix": 1.0},
     }
     seeds = [index % 3 for index in range(len(added))]  # seeds 0-2 run for each recipe
-    names = [f"resnet64-{recipe}-1h-s{seed}" for seed, recipe in zip(seeds, added)]
+    names = [f"resnet64-{recipe}-1h-s{seed}" for seed, recipe in zip(seeds, added, strict=True)]
     done = _dry_run(tmp_path, *names)
     assert done.returncode == 0, done.stderr
     trains = [line.split() for line in done.stdout.splitlines() if line.startswith("train")]
