@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import textwrap
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -275,11 +276,17 @@ def learning_curves(history, title=None) -> Figure:
     val_loss, val_accuracy), or a mapping of run names to such lists to overlay.
     A dotted vertical line marks each run's best epoch (lowest val_loss: the
     checkpoint training keeps). ``title`` (e.g. the model and recipe) heads the figure.
+    A spike in a run's first epochs (its first tenth, at least the first epoch; a moving
+    average of the weights starts far off) is left off the axis and named in its title;
+    with several runs the legend goes below the axes.
     """
     runs = history if isinstance(history, Mapping) else {None: history}
     if not runs:
         raise ValueError("learning_curves: no history given")
-    fig = Figure(figsize=(10, 4.2 if title else 3.8))
+    overlay = len(runs) > 2
+    legend_height = 0.15 * (3 * len(runs) + 1) / 2 + 0.3 if overlay else 0.0  # 2 columns
+    height = (4.2 if title else 3.8) + legend_height
+    fig = Figure(figsize=(10, height))
     ax_loss, ax_acc = fig.subplots(1, 2)
     palette = sns.color_palette(n_colors=max(len(runs), 1))
     last_epoch = 1
@@ -295,7 +302,7 @@ def learning_curves(history, title=None) -> Figure:
             raise ValueError(f"learning_curves: history lacks {sorted(missing)}")
         prefix = f"{name} " if name else ""
         last_epoch = max(last_epoch, int(frame.epoch.max()))
-        is_first = frame.epoch == frame.epoch.min()
+        is_first = frame.epoch < frame.epoch.min() + max(1, int(frame.epoch.max()) // 10)
         for ax, key in ((ax_loss, "loss"), (ax_acc, "accuracy")):
             ax.plot(frame.epoch, frame[key], "-o", color=colour, label=f"{prefix}train", ms=4)
             ax.plot(
@@ -303,7 +310,11 @@ def learning_curves(history, title=None) -> Figure:
             )
             values = frame[[key, f"val_{key}"]]
             first[key].append(values[is_first].to_numpy().ravel())
-            first_labels[key] += [f"{prefix}train", f"{prefix}val"] * int(is_first.sum())
+            first_labels[key] += [
+                (f"{prefix}{part}", epoch)
+                for epoch in frame.epoch[is_first]
+                for part in ("train", "val")
+            ]
             later[key].append(values[~is_first].to_numpy().ravel())
         best = int(frame.epoch[frame.val_loss.idxmin()])
         for ax in (ax_loss, ax_acc):
@@ -325,19 +336,26 @@ def learning_curves(history, title=None) -> Figure:
             first_values = np.concatenate(first[key])
             low, high, clipped = _robust_limits(first_values, later_values)
             ax.set_ylim(low, high)
-            if clipped.any():  # say what the axis leaves out, in the title out of the way
-                shown = ", ".join(
-                    f"{label} {value:.3g}"
-                    for label, value, out in zip(
-                        first_labels[key], first_values, clipped, strict=True
-                    )
-                    if out
-                )
+            out = [(label, int(epoch), value) for (label, epoch), value, off in zip(
+                first_labels[key], first_values, clipped, strict=True
+            ) if off]  # fmt: skip
+            if out and {epoch for _, epoch, _ in out} == {1}:  # say what the axis leaves out
+                shown = ", ".join(f"{label} {value:.3g}" for label, _, value in out)
                 ax.set_title(f"{key.capitalize()} per epoch\n(off scale at epoch 1: {shown})")
-    ax_acc.legend(fontsize=8)
+            elif out:  # a longer spike: the runs and epochs, not every value
+                last = max(epoch for _, epoch, _ in out)
+                names = ", ".join(dict.fromkeys(label for label, _, _ in out))
+                shown = textwrap.fill(f"(off scale in epochs 1-{last}: {names})", width=60)
+                ax.set_title(f"{key.capitalize()} per epoch\n{shown}", fontsize=8)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    if overlay:  # below the axes: inside, the entries would cover the curves
+        handles, labels = ax_acc.get_legend_handles_labels()
+        fig.tight_layout(rect=(0, legend_height / height, 1, 1))
+        fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=7, frameon=False)
+    else:
+        ax_acc.legend(fontsize=8)
+        fig.tight_layout()
     return fig
 
 

@@ -217,6 +217,21 @@ def test_learning_curves_keep_an_epoch_1_spike_off_the_axis():
     )
 
 
+def test_learning_curves_overlay_many_runs_with_a_longer_early_spike():
+    # A moving average of the weights starts far off for its first epochs, not just one.
+    averaged = _history(40)
+    for record in averaged[:3]:
+        record["val_loss"], record["val_accuracy"] = 30.0, 0.1
+    fig = plots.learning_curves({"a": _history(40), "b": _history(30), "ema": averaged})
+    loss_ax, acc_ax = fig.axes
+    assert loss_ax.get_ylim()[1] < 2.0 and acc_ax.get_ylim()[0] > 0.3
+    title = loss_ax.get_title().replace("\n", " ")
+    assert "off scale in epochs 1-" in title and "ema val" in title
+    # three runs or more: one legend below the axes, not one covering the curves
+    assert acc_ax.get_legend() is None and len(fig.legends) == 1
+    assert "ema best epoch 40" in {t.get_text() for t in fig.legends[0].get_texts()}
+
+
 def test_learning_curves_single_epoch_is_visible():
     fig = plots.learning_curves(_history(1))
     assert fig.axes[0].get_xlim() == (0.5, 1.5)
