@@ -341,7 +341,8 @@ def learning_curves(history, title=None) -> Figure:
             ) if off]  # fmt: skip
             if out and {epoch for _, epoch, _ in out} == {1}:  # say what the axis leaves out
                 shown = ", ".join(f"{label} {value:.3g}" for label, _, value in out)
-                ax.set_title(f"{key.capitalize()} per epoch\n(off scale at epoch 1: {shown})")
+                shown = textwrap.fill(f"(off scale at epoch 1: {shown})", width=60)
+                ax.set_title(f"{key.capitalize()} per epoch\n{shown}", fontsize=8)
             elif out:  # a longer spike: the runs and epochs, not every value
                 last = max(epoch for _, epoch, _ in out)
                 names = ", ".join(dict.fromkeys(label for label, _, _ in out))
