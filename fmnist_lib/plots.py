@@ -278,7 +278,7 @@ def learning_curves(history, title=None) -> Figure:
     checkpoint training keeps). ``title`` (e.g. the model and recipe) heads the figure.
     A spike in a run's first epochs (its first tenth, at least the first epoch; a moving
     average of the weights starts far off) is left off the axis and named in its title;
-    with several runs the legend goes below the axes.
+    with three runs or more the legend goes below the axes.
     """
     runs = history if isinstance(history, Mapping) else {None: history}
     if not runs:
