@@ -33,6 +33,7 @@ from .results import (
     load_results,
     longer_runs,
     machines,
+    may_stand,
     mcnemar_comparisons,
     not_chosen,
     on_gpu,
@@ -299,10 +300,9 @@ def _time_budget_table(records: list[dict]) -> list[str]:
     ]
     # Candidates for one time budget compete only on the machine they shared, and a
     # single seed competes only where no candidate has all of them (as in the headline).
-    budget = [table["budget_seconds"], table["timed_on"]]
-    complete = table["seeds"] >= TARGET_SEEDS
-    competing = complete | ~complete.groupby(budget).transform("any")
-    best = table["val_mean"].where(competing).groupby(budget).transform("max")
+    budget = ["budget_seconds", "timed_on"]
+    competing = may_stand(table, budget)
+    best = table["val_mean"].where(competing).groupby([table[c] for c in budget]).transform("max")
     for row, is_best in zip(table.itertuples(), table["val_mean"] == best, strict=True):
         low, high = row.images_seen, row.images_most
         images = f"{low:,}" if low == high else f"{low:,}–{high:,}"

@@ -129,16 +129,20 @@ def _by_validation(records: list[dict]) -> dict:
     )
 
 
-def _standing_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """Summary rows that may stand for their model.
+def may_stand(table: pd.DataFrame, by: list[str]) -> pd.Series:
+    """Which summary rows may compete within each group of ``by`` columns.
 
     A mean over fewer seeds than the targets ask for is not comparable with a full one (a
-    single lucky seed would win), so a model's groups with all seeds stand for it; a model
-    with none of those is still shown by its best partial group.
+    single lucky seed would win), so where a group has rows with all seeds only those
+    compete; a group with none of those is still represented by its partial rows.
     """
     complete = table["seeds"] >= TARGET_SEEDS
-    model_has_complete = complete.groupby(table["model"]).transform("any")
-    return table[complete | ~model_has_complete]
+    return complete | ~complete.groupby([table[column] for column in by]).transform("any")
+
+
+def _standing_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """Summary rows that may stand for their model (``may_stand`` by model)."""
+    return table[may_stand(table, ["model"])]
 
 
 def representatives(records: list[dict]) -> dict[str, dict]:
