@@ -339,14 +339,15 @@ def learning_curves(history, title=None) -> Figure:
             out = [(label, int(epoch), value) for (label, epoch), value, off in zip(
                 first_labels[key], first_values, clipped, strict=True
             ) if off]  # fmt: skip
-            if out and {epoch for _, epoch, _ in out} == {1}:  # say what the axis leaves out
-                shown = ", ".join(f"{label} {value:.3g}" for label, _, value in out)
-                shown = textwrap.fill(f"(off scale at epoch 1: {shown})", width=60)
-                ax.set_title(f"{key.capitalize()} per epoch\n{shown}", fontsize=8)
-            elif out:  # a longer spike: the runs and epochs, not every value
+            if out:  # say what the axis leaves out, in the title out of the way
                 last = max(epoch for _, epoch, _ in out)
-                names = ", ".join(dict.fromkeys(label for label, _, _ in out))
-                shown = textwrap.fill(f"(off scale in epochs 1-{last}: {names})", width=60)
+                if last == 1:
+                    shown = ", ".join(f"{label} {value:.3g}" for label, _, value in out)
+                    shown = f"off scale at epoch 1: {shown}"
+                else:  # a longer spike: the runs and epochs, not every value
+                    names = ", ".join(dict.fromkeys(label for label, _, _ in out))
+                    shown = f"off scale in epochs 1-{last}: {names}"
+                shown = textwrap.fill(f"({shown})", width=60)
                 ax.set_title(f"{key.capitalize()} per epoch\n{shown}", fontsize=8)
     if title:
         fig.suptitle(title)
