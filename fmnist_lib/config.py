@@ -11,7 +11,9 @@ import math
 from dataclasses import dataclass
 
 from .errors import ConfigError
-from .reference import ORIGINAL_AUGMENTATION, ORIGINAL_RESULTS
+from .recipes import recipe_settings
+from .reference import ORIGINAL_AUGMENTATION
+from .specs import get_spec
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 # Adam with Keras defaults and RMSprop(5e-4) are the original's two choices.
@@ -31,39 +33,12 @@ VERBOSITY = {
 COMPACT = 3
 DEFAULT_EPOCHS = 10
 
-# The original's training budget, as images seen in training (docs/original.md):
-# 10 epochs over 144,000 augmented images, or over 48,000 plain ones for arch1.
-ORIGINAL_BUDGET = {model: run["images_seen"] for model, run in ORIGINAL_RESULTS.items()}
 PROFILES = ("full", "quick", "smoke")
 # The settings that say how long a run trains; any one given replaces a profile's.
 TRAINING_LENGTHS = ("epochs", "budget_images", "budget_seconds")
-# The quick profile's schedule length, the shortest that clears 88% test accuracy
-# for VGG with both of its notebook's recipes. Measured 2026-11-30 on the 2-core
-# Xeon (bf16 automatic), seed 0, while another VGG training shared the two cores:
-# 2 epochs fall short (original 72.4%, cosine-flip-ls 61.4%: the validation and
-# test scores lag until the last epoch of a short schedule); 3 epochs give
-# original 89.76% in 144 s of training (159 s in all) and cosine-flip-ls 88.10% in
-# 182 s (218 s): 6.3 minutes for 03_vgg's two trainings on shared cores. Alone
-# the same CPU runs a VGG epoch in 28-37 s instead of 50-60 s, so about 3 minutes.
+# The quick profile's schedule length: the shortest cosine schedule after which VGG
+# clears 88% test accuracy with both of its notebook's recipes.
 QUICK_EPOCHS = 3
-
-# This project's own model trains with the known levers for small residual
-# networks, fixed in advance rather than tuned on test: warm-up + cosine, label
-# smoothing, random erasing, flip test-time augmentation. Its budget is what fits
-# in the hour its target allows on the 2-core CPU: 24 epochs over the 54,000
-# training images.
-OWN_MODEL = "resnet"
-# The own model and its wider versions (fmnist_lib.models): one recipe, budget and target.
-OWN_MODELS = (OWN_MODEL, "resnet64", "resnet96")
-OWN_MODEL_BUDGET = 1_296_000
-OWN_MODEL_RECIPE = {
-    "learning_rate": 2e-3,
-    "lr_schedule": "cosine",
-    "warmup_epochs": 1.0,
-    "label_smoothing": 0.1,
-    "augmentation": ("flip", "translate", "erase"),
-    "tta_flip": True,
-}
 
 
 def _choice(name, value, choices):
@@ -119,12 +94,11 @@ class TrainConfig:
     verbose: int = 1  # one of VERBOSITY: 0 silent ... 3 one compact line per epoch
 
     def __post_init__(self):
-        # The registries build Keras layers; importing them here keeps this module
-        # (and so `fmnist --help`) free of Keras until a config is made.
+        # augment builds Keras layers: imported when a config is made, so that
+        # `fmnist --help` (which imports this module) loads no Keras.
         from .augment import check_augmentation
-        from .models import check_model_name
 
-        _as_config_error(lambda: check_model_name(self.arch))
+        _as_config_error(lambda: get_spec(self.arch))
         _int_range("epochs", self.epochs, 1, 10_000, optional=True)
         _int_range("budget_images", self.budget_images, 1, 10**10, optional=True)
         if self.budget_seconds is not None:
@@ -258,29 +232,20 @@ def _float_range(name, value, low, high, open_low=False, open_high=False):
 def profile_config(
     arch: str, profile: str = "full", recipe: str | None = None, **overrides
 ) -> TrainConfig:
-    """The settings of a named profile for one architecture, optionally with a recipe.
+    """The settings of a named profile for one model, with its recipe or a named one.
 
-    ``full`` trains on the full training split for the original's budget of
-    images seen, with the original's optimiser and augmentation (none for arch1),
-    and this project's own model at its one-hour budget with its recipe;
+    ``full`` trains on the full training split for the model's budget of images seen
+    (``specs.ModelSpec.budget_images``: the original's for its architectures);
     ``quick`` is a short interactive run on the full training split (QUICK_EPOCHS);
     ``smoke`` is a 2,000-image, one-epoch run for tests. ``recipe`` (a name from
-    ``fmnist_lib.recipes``; None: the original's) changes how it trains, not the budget.
+    ``fmnist_lib.recipes``; None: the model's own, ``ModelSpec.recipe``) sets how it
+    trains, not the budget; ``overrides`` replace single settings.
     """
-    from .models import check_model_name
-    from .recipes import recipe_settings
-
     _choice("profile", profile, PROFILES)
-    _as_config_error(lambda: check_model_name(arch))
-    base: dict = {"arch": arch}
-    if arch == "arch1":
-        base["augmentation"] = ()
-    if arch in OWN_MODELS:
-        base.update(OWN_MODEL_RECIPE)
-    if recipe is not None:
-        base.update(recipe_settings(recipe))
+    spec = _as_config_error(lambda: get_spec(arch))
+    base: dict = {"arch": arch, **recipe_settings(recipe or spec.recipe)}
     if profile == "full":
-        base["budget_images"] = ORIGINAL_BUDGET.get(arch, OWN_MODEL_BUDGET)
+        base["budget_images"] = spec.budget_images
     elif profile == "quick":
         base.update(epochs=QUICK_EPOCHS)
     else:

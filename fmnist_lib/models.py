@@ -1,4 +1,6 @@
-"""The model registry: the original's three architectures, layer for layer, and ours.
+"""The networks: the original's three architectures, layer for layer, and ours.
+
+Which models exist, and their roles, is ``fmnist_lib.specs``; this module builds them.
 
 Each builder returns the bare network for 28x28x1 inputs in [0, 1]: a list of
 layers for the original's plain stacks, or a function from the input tensor to
@@ -8,6 +10,7 @@ float32 so that mixed precision never rounds the probabilities.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import keras
@@ -16,6 +19,7 @@ from keras import layers
 from .augment import build_augmentation
 from .data import NUM_CLASSES
 from .layers import FusedBatchNormalization
+from .specs import get_spec, model_names
 
 INPUT_SHAPE = (28, 28, 1)
 
@@ -98,9 +102,8 @@ def vgg(batch_norm=FusedBatchNormalization) -> list[layers.Layer]:
     ]
 
 
-# Keras' default moving-average momentum (0.99) lags far behind weights that move
-# fast early on; through a residual stack the lag compounds, and inference-mode
-# predictions stayed near chance for the first epochs. 0.9 is the usual ResNet value.
+# The usual ResNet value: Keras' default moving-average momentum (0.99) lags behind
+# weights that move fast early on, and through a residual stack the lag compounds.
 BN_MOMENTUM = 0.9
 
 
@@ -145,8 +148,7 @@ def resnet(batch_norm=FusedBatchNormalization) -> Callable:
     return _residual_network(32, (48, 96), batch_norm)
 
 
-# Wider versions of resnet, candidates for its hour: after an hour its learning
-# curve had flattened by images seen, a sign of too little capacity.
+# Wider versions of resnet: the same stages with more filters.
 def resnet64(batch_norm=FusedBatchNormalization) -> Callable:
     """resnet with stages of 64 and 128 filters (658,922 trainable)."""
     return _residual_network(32, (64, 128), batch_norm)
@@ -157,24 +159,19 @@ def resnet96(batch_norm=FusedBatchNormalization) -> Callable:
     return _residual_network(64, (96, 192), batch_norm)
 
 
-MODELS: dict[str, Callable] = {
-    "arch1": arch1,
-    "arch2": arch2,
-    "vgg": vgg,
-    "resnet": resnet,
-    "resnet64": resnet64,
-    "resnet96": resnet96,
-}
-
-
 def list_models() -> list[str]:
-    return list(MODELS)
+    return model_names()
 
 
 def check_model_name(name: str) -> str:
-    if name not in MODELS:
-        raise ValueError(f"arch: unknown model {name!r}; valid names are {list_models()}")
+    get_spec(name)
     return name
+
+
+def load_builder(name: str) -> Callable:
+    """The builder function a model's spec names as ``module:function``."""
+    module_name, function = get_spec(name).builder.split(":", 1)
+    return getattr(importlib.import_module(module_name), function)
 
 
 def check_batch_norm(batch_norm: str) -> str:
@@ -195,7 +192,7 @@ def build_model(
     check_batch_norm(batch_norm)
     inputs = keras.Input(INPUT_SHAPE, name="image")
     augmenter = build_augmentation(augmentation, seed=seed)
-    body = MODELS[name](BATCH_NORMS[batch_norm])
+    body = load_builder(name)(BATCH_NORMS[batch_norm])
     if isinstance(body, list):
         stack = [inputs, *([augmenter] if augmenter is not None else []), *body]
         return keras.Sequential(stack, name=name)

@@ -6,14 +6,13 @@ import pytest
 
 from fmnist_lib.config import (
     COMPACT,
-    ORIGINAL_BUDGET,
-    OWN_MODEL_BUDGET,
-    OWN_MODEL_RECIPE,
     QUICK_EPOCHS,
     ConfigError,
     TrainConfig,
     profile_config,
 )
+from fmnist_lib.recipes import recipe_settings
+from fmnist_lib.specs import OWN, SPECS, get_spec, with_role
 
 
 def test_defaults_follow_the_original():
@@ -77,7 +76,7 @@ def test_round_trip_and_replace():
 
 def test_budget_sets_epochs_from_the_training_split():
     config = profile_config("vgg", "full")
-    assert config.budget_images == ORIGINAL_BUDGET["vgg"] == 1_440_000
+    assert config.budget_images == SPECS["vgg"].original["images_seen"] == 1_440_000
     assert config.n_train == 54_000 and config.epochs == 27
     assert config.images_seen >= 1_440_000
     arch1 = profile_config("arch1", "full")
@@ -89,23 +88,24 @@ def test_budget_sets_epochs_from_the_training_split():
         profile_config("vgg", "fast")
 
 
-def test_own_model_profile_is_its_one_hour_budget_with_its_fixed_recipe():
-    config = profile_config("resnet", "full")
-    assert config.budget_images == OWN_MODEL_BUDGET and config.epochs == 24
-    assert config.lr_schedule == "cosine" and config.warmup_epochs == 1.0
-    assert config.label_smoothing == 0.1 and config.tta_flip is True
-    assert config.augmentation == ("flip", "translate", "erase")
-    # the original's models keep the original's recipe
-    assert profile_config("vgg", "full").tta_flip is False
+def test_a_models_full_profile_is_its_specs_budget_and_recipe():
+    for spec in SPECS.values():
+        config = profile_config(spec.name, "full")
+        assert config.budget_images == spec.budget_images
+        settings = recipe_settings(spec.recipe)
+        assert {k: getattr(config, k) for k in settings} == settings
+    # the original's recipe trains in float32, as the original did
+    assert profile_config("vgg", "full").precision == "float32"
+    assert profile_config("arch1", "full").augmentation == ()
+    # the own models share one recipe; a named recipe replaces it, an override a setting
+    own = {spec.recipe for spec in with_role(OWN)}
+    assert own == {"cosine-modern-tta"} and profile_config("resnet", "full").tta_flip is True
     assert profile_config("resnet", "full", tta_flip=False).tta_flip is False
-    # its wider versions train with its recipe, for its budget
-    for wide in ("resnet64", "resnet96"):
-        config = profile_config(wide, "full")
-        assert {k: getattr(config, k) for k in OWN_MODEL_RECIPE} == OWN_MODEL_RECIPE
-        assert config.budget_images == OWN_MODEL_BUDGET
-    # the recipe that gives another architecture the own model's recipe in full
     vgg = profile_config("vgg", "full", "cosine-modern-tta")
-    assert {k: getattr(vgg, k) for k in OWN_MODEL_RECIPE} == OWN_MODEL_RECIPE
+    settings = recipe_settings("cosine-modern-tta")
+    assert {k: getattr(vgg, k) for k in settings} == settings
+    with pytest.raises(ValueError, match="valid names are"):
+        get_spec("nope")
 
 
 def test_epochs_and_learning_rate_are_resolved_once():
@@ -154,5 +154,5 @@ def test_a_recipe_changes_how_it_trains_not_the_budget():
         assert (chosen.learning_rate, chosen.lr_schedule) == (2e-3, "cosine")
         assert chosen.augmentation == ("flip",) and chosen.label_smoothing == 0.1
     assert profile_config("vgg", "quick", recipe="cosine-flip-ls", seed=2).seed == 2
-    with pytest.raises(ConfigError, match="recipe: unknown recipe 'nope'; valid: cosine"):
+    with pytest.raises(ConfigError, match="recipe: unknown recipe 'nope'; valid: original, "):
         profile_config("vgg", "quick", recipe="nope")
