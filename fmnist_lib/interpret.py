@@ -10,40 +10,34 @@ text always says what the outputs above it show.
 
 from __future__ import annotations
 
-import statistics
+import math
 
 import pandas as pd
 
+from . import verdict
 from .metrics import percent
-from .reference import ORIGINAL_RESULTS, TARGETS, same_budget
+from .records import record_group
+from .reference import ORIGINAL_RESULTS, same_budget
 from .results import recipe
+from .specs import get_spec
 
 LABELS = ("reproduction", "improvement")
 
 
 def committed_accuracies(run: dict, records: list[dict]) -> list[float]:
-    """Test accuracies of the committed runs with this run's model, recipe and budget."""
-    metrics = run["metrics"]
-    key = recipe(run["config"])
-    return [
-        r["metrics"]["test"]["accuracy"]
-        for r in records
-        if r["metrics"]["arch"] == metrics["arch"]
-        and recipe(r["config"]) == key
-        and same_budget(r["metrics"]["images_seen"], metrics["images_seen"])
-    ]
+    """Test accuracies of the committed runs in this run's group (same settings as run)."""
+    group = record_group(run["config"], run["metrics"])
+    return [r["metrics"]["test"]["accuracy"] for r in records if r["group"] == group]
 
 
 def _spread(values: list[float]) -> dict:
-    if not values:
-        return {"seeds": 0, "mean": None, "std": None, "low": None, "high": None}
-    std = statistics.stdev(values) if len(values) > 1 else None
+    result = verdict.spread(values)
     return {
-        "seeds": len(values),
-        "mean": statistics.fmean(values),
-        "std": std,
-        "low": min(values),
-        "high": max(values),
+        "seeds": result.n,
+        "mean": result.mean if result.n else None,
+        "std": None if math.isnan(result.sd) else result.sd,
+        "low": result.low,
+        "high": result.high,
     }
 
 
@@ -124,14 +118,13 @@ def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> 
             f"- **The recipe chosen on validation** changes test accuracy by {gain:+.2f} "
             "points in this pair of runs (one seed each: read it against the committed spread)."
         )
-        committed = _spread(committed_accuracies(runs["improvement"], records))
-        if at_budget and committed["seeds"] and arch in TARGETS:
-            target = TARGETS[arch]
-            verdict = "meets" if committed["mean"] >= target else "misses"
+        committed = verdict.spread(committed_accuracies(runs["improvement"], records))
+        spec = get_spec(arch)
+        if at_budget and committed.n and spec.target:
+            target = verdict.target_verdict(spec.target, committed)
             lines.append(
-                f"- **This project's target for {arch}** is {percent(target)} (mean of the "
-                f"committed seeds): the chosen recipe's {committed['seeds']} committed runs "
-                f"average {percent(committed['mean'])}, so it {verdict} it by "
-                f"{abs(100 * (committed['mean'] - target)):.2f} points."
+                f"- **This project's target for {arch}**: the chosen recipe's {committed.n} "
+                f"committed runs in this run's group average {percent(committed.mean)}; "
+                f"target {target.text}."
             )
     return "\n".join(lines)

@@ -1,10 +1,10 @@
 """The README's results section and results/README.md, generated from results/ alone.
 
-The README's section (between the markers) opens with the headline table: one row
-per model, the original beside its reproduction and the recipe chosen on validation.
-Every run, candidate recipe, recipe search, per-class table, precision check and
-test lives in ``results/README.md``. ``fmnist results readme`` rewrites both; the
-test suite fails when either disagrees with results/.
+The README's section (between the markers) opens with the headline table; every run,
+recipe search, per-class table, precision check and test is in ``results/README.md``.
+Tables are built from named columns and written by pandas (``DataFrame.to_markdown``);
+verdicts come from ``fmnist_lib.verdict``. ``fmnist results readme`` rewrites both
+files; the test suite fails when either disagrees with results/.
 """
 
 from __future__ import annotations
@@ -13,346 +13,156 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import ORIGINAL_BUDGET, OWN_MODEL, OWN_MODELS, profile_config
+from . import results, tables
 from .data import CLASS_NAMES
+from .experiments import FAST_SCHEDULE, PRECISION_CHECK, by_role
 from .metrics import percent
 from .paths import PROJECT_ROOT, RESULTS_DIR
-from .reference import (
-    OWN_MODEL_TARGET,
-    PUBLISHED_SVC_RBF_C10,
-    TARGET_SEEDS,
-    TARGETS,
-    original_run,
-    same_budget,
-)
-from .results import (
-    best_record,
-    external_references,
-    group_key,
-    headline,
-    load_results,
-    longer_runs,
-    machines,
-    may_stand,
-    mcnemar_comparisons,
-    not_chosen,
-    on_gpu,
-    recipe,
-    recipe_searches,
-    summary,
-    time_budget_runs,
-)
+from .reference import PUBLISHED_SVC_RBF_C10
+from .robustness import load_records, markdown_table
 from .runs import atomic_write_bytes, read_json
+from .specs import OWN, get_spec, with_role
+from .verdict import Spread, reproduction_match, spread, target_verdict
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
-
-GPU_RUN_STATUS = "n/a: a GPU run (the target is for the 2-core CPU)"
-
-
-def target_status(
-    model: str,
-    images_seen: int,
-    seeds: int,
-    mean: float,
-    seconds: float | None = None,
-    gpu: bool = False,
-) -> str:
-    """Where a row stands against the project's target, in plain words.
-
-    The targets are for the 2-core CPU machine: a GPU run neither meets nor misses one.
-    """
-    if model in OWN_MODELS and gpu:
-        return GPU_RUN_STATUS
-    if model in OWN_MODELS:
-        target, limit = OWN_MODEL_TARGET["accuracy"], OWN_MODEL_TARGET["max_train_seconds"]
-        goal = f"≥ {percent(target)} in ≤ {limit / 3600:g} h"
-        in_time = seconds is not None and seconds <= limit
-        if in_time and seeds < TARGET_SEEDS:
-            return f"{goal}: open ({seeds} of {TARGET_SEEDS} seeds)"
-        return f"{goal}: **{'met' if in_time and mean >= target else 'missed'}**"
-    target, budget = TARGETS.get(model), ORIGINAL_BUDGET.get(model)
-    if target is None or budget is None or not same_budget(images_seen, budget):
-        return ""
-    if gpu:
-        return GPU_RUN_STATUS
-    if seeds < TARGET_SEEDS:
-        return f"≥ {percent(target)}: open ({seeds} of {TARGET_SEEDS} seeds)"
-    return f"≥ {percent(target)}: **{'met' if mean >= target else 'missed'}**"
+RESULTS_PAGE = "README.md"  # inside the results folder: GitHub shows it with the folder
+# bf16 becomes a recipe's precision only within this many points of float32's mean.
+PRECISION_TOLERANCE_POINTS = 0.2
 
 
-def _machine_tag(row, numbered: dict[str, int]) -> str:
-    """Which machine(s) a table row trained on, where the table holds more than one."""
-    if len(numbered) < 2:
-        return ""
-    numbers = ", ".join(str(numbered[name]) for name in row.machines)
-    return f" (machine {numbers}{', GPU' if row.gpu else ''})"
+def _markdown(table: pd.DataFrame) -> list[str]:
+    return table.to_markdown(index=False, tablefmt="github", disable_numparse=True).split("\n")
 
 
-def _machines_line(numbered: dict[str, int]) -> str:
-    if len(numbered) == 1:
-        return f"Machine: {next(iter(numbered))}."
-    return "Machines: " + "; ".join(f"({n}) {name}" for name, n in numbered.items()) + "."
+def _cell(mean, sd, seeds) -> str:
+    return Spread(mean, sd, int(seeds), mean, mean).describe() if seeds else "—"
 
 
-def _total_time(records: list[dict]) -> str:
-    """Summed training time, CPU and GPU runs apart (their hours are not the same unit)."""
-    mixed = len({on_gpu(r) for r in records}) > 1
-    parts = []
-    for gpu in (False, True):
-        runs = [r for r in records if on_gpu(r) == gpu]
-        if not runs:
-            continue
-        seconds = sum(r["metrics"]["train_seconds"] for r in runs)
-        amount = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min"
-        where = (" on the GPU" if gpu else " on the CPU") if mixed else ""
-        parts.append(f"{amount}{where} ({len(runs)} run{'' if len(runs) == 1 else 's'})")
-    return ", ".join(parts)
+def _points(value) -> str:
+    return "—" if pd.isna(value) else f"{100 * value:+.2f} points"
 
 
-def _original_cells(original: dict) -> str:
-    """The original's images seen, time and accuracy; dashes for a model it did not have."""
-    if not original:
-        return "— | — | —"
-    return (
-        f"{original['images_seen']:,} | {original['train_seconds']:,} s | "
-        f"{percent(original['test_accuracy'])}"
+def headline_table(records: list[dict]) -> pd.DataFrame:
+    table = tables.headline(records)
+    return pd.DataFrame(
+        {
+            "model": table.index,
+            "images seen": table["images seen"].map("{:,}".format),
+            "original": table["original"].map(lambda v: "—" if pd.isna(v) else percent(v)),
+            "reproduction": [
+                _cell(*row)
+                for row in table[["reproduction", "reproduction sd", "reproduction seeds"]].values
+            ],
+            "improvement: recipe": table["improvement recipe"].replace("", "—"),
+            "improvement": [
+                _cell(*row)
+                for row in table[["improvement", "improvement sd", "improvement seeds"]].values
+            ],
+            "improvement − original": table["improvement − original"].map(_points),
+            "target": table["target"],
+            "machine": table["machine"],
+        }
     )
 
 
-RESULTS_PAGE = "README.md"  # inside the results folder: GitHub shows it with the folder
-
-
-def results_section(results_dir=RESULTS_DIR) -> str:
-    """The README's results section: the headline, longer runs, external reference points."""
-    records = load_results(results_dir)
-    searches = recipe_searches(results_dir)
-    lines = _headline_table(records, searches)
-    lines += _longer_runs_table(records)
-    lines += _time_budget_table(records)
-    lines += _external_lines()
-    lines += _speed_lines(Path(results_dir))
-    lines += [
-        "",
-        "Every run, the candidate recipes and their recipe searches, per-class scores, the "
-        "precision check, the McNemar tests, robustness and the classical baselines: "
-        f"[results/{RESULTS_PAGE}](results/{RESULTS_PAGE}).",
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def results_page(results_dir=RESULTS_DIR) -> str:
-    """results/README.md: all runs and everything measured on them, from results/ only."""
-    records = load_results(results_dir)
-    searches = recipe_searches(results_dir)
-    lines = [
-        "# All results",
-        "",
-        "Generated by `fmnist results readme` from the files in this folder (never typed); "
-        "`tests/test_results.py` fails when this page and the files disagree. The headline "
-        "table is in the project's [README](../README.md#results).",
-        "",
-        *_cnn_table(records, searches),
-    ]
-    if records:
-        lines += _precision_lines(records)
-        lines += _recipe_search_lines(records, searches)
-        lines += _mcnemar_table(records, searches, results_dir)
-        lines += _per_class_table(records)
-    lines += _robustness_table(Path(results_dir) / "robustness")
-    lines += _baselines_table(Path(results_dir) / "baselines.json")
-    return "\n".join(lines) + "\n"
-
-
-def _spread_cell(mean, sd, seeds) -> str:
-    if not seeds:
-        return "—"
-    spread = "" if pd.isna(sd) else f" ± {100 * sd:.2f}"
-    return f"{percent(mean)}{spread} ({seeds})"
-
-
-def _headline_table(records: list[dict], searches: dict[str, dict]) -> list[str]:
-    table = headline(records, searches) if records else pd.DataFrame()
+def _headline_lines(records: list[dict]) -> list[str]:
+    own = ", ".join(spec.name for spec in with_role(OWN))
     lines = [
         "### Headline: the original, its reproduction, and the recipe chosen on validation",
         "",
-        "Test accuracy on the 10,000 official test images. The original: its single run "
-        "(laptop GPU). Reproduction: the original's recipe at its budget; improvement: the "
-        "recipe each architecture's search chose on the validation split (the test set chose "
-        f"nothing); both as mean ± standard deviation over seeds (number of seeds). "
-        f"{OWN_MODEL} is this project's own model, with a recipe fixed in advance; its wider "
-        "versions' rows stand by their recipe best on validation (the own one, or it with a "
-        "regulariser added: the fixed-time table below). The target "
-        "is this project's goal for the improvement (mean of 3 seeds at the original's budget; "
-        f"for {OWN_MODEL}, within 1 h of training on the 2-core CPU).",
+        "Test accuracy on the 10,000 official test images, mean ± standard deviation over "
+        "seeds (number of seeds). The original: its single run (laptop GPU). Reproduction: "
+        "the original's recipe at its budget; improvement: the recipe chosen on the "
+        "validation split (the test set chose nothing). "
+        f"This project's own models ({own}) stand by their group best on validation. The "
+        "target is this project's goal for the improvement (mean of 3 seeds at the "
+        "original's budget; for the own models, within 1 h of training on the 2-core CPU).",
         "",
     ]
-    if table.empty:
+    if not records:
         return [*lines, "(no runs in results/ yet)"]
-    machines_seen = sorted(set(table["machine"]))
-    one_machine = len(machines_seen) == 1
-    header = (
-        "| model | images seen | original | reproduction | improvement: recipe | improvement | "
-        "improvement − original | target |"
-    )
-    if not one_machine:
-        header += " machine |"
-    lines += [header, "|---" * (header.count("|") - 1) + "|"]
-    for model, row in table.iterrows():
-        difference = row["improvement − original"]
-        status = target_status(
-            model,
-            row["images seen"],
-            row["improvement seeds"],
-            row["improvement"],
-            row["improvement seconds"],
-            gpu=row["gpu"],
-        )
-        original = "—" if pd.isna(row["original"]) else percent(row["original"])
-        reproduction = _spread_cell(
-            row["reproduction"], row["reproduction sd"], row["reproduction seeds"]
-        )
-        improvement = _spread_cell(
-            row["improvement"], row["improvement sd"], row["improvement seeds"]
-        )
-        gain = "—" if pd.isna(difference) else f"{100 * difference:+.2f} points"
-        line = (
-            f"| {model} | {row['images seen']:,} | {original} | {reproduction} | "
-            f"{row['improvement recipe'] or '—'} | {improvement} | {gain} | {status} |"
-        )
-        lines.append(line + ("" if one_machine else f" {row['machine']} |"))
-    if one_machine:
-        lines += ["", f"This project's runs in this table trained on: {machines_seen[0]}."]
-    return lines
+    return lines + _markdown(headline_table(records))
 
 
-def _longer_runs_table(records: list[dict]) -> list[str]:
-    table = longer_runs(records, "vgg")
+def _longer_lines(records: list[dict]) -> list[str]:
+    table = tables.longer_runs(records, "vgg")
     if len(table) < 2:
         return []
     original = table.iloc[0]
-    n_train = profile_config("vgg", "full").n_train
-    equal_images = (table["images seen"].iloc[1:] >= original["images seen"]).any()
-    lines = [
+    shown = pd.DataFrame(
+        {
+            "who": table["who"],
+            "recipe": table["recipe"],
+            "images seen": table["images seen"].map("{:,}".format),
+            "test accuracy": [
+                _cell(m, s, n) for m, s, n in table[["test accuracy", "sd", "seeds"]].values
+            ],
+            "− the original's 80 epochs": [
+                "—" if i == 0 else _points(v - original["test accuracy"])
+                for i, v in enumerate(table["test accuracy"])
+            ],
+            "training time": table["seconds"].map("{:,.0f} s".format),
+            "machine": table["machine"],
+        }
+    )
+    return [
         "",
         "### Longer VGG runs, beside the original's 80-epoch run",
         "",
         f"The original's 80 epochs ran over its {original['images seen'] // 80:,}-image "
-        f"augmented set, {original['images seen']:,} images seen. This project's 80-epoch "
-        f'runs read "80 epochs" as equal epochs over the {n_train:,} training images, '
-        f"{80 * n_train:,} images seen: {80 * n_train / original['images seen']:.0%} of the "
-        "original's budget."
-        + (
-            f" The runs at {original['images seen']:,} images seen match it in images seen, "
-            "the reading of the headline's budgets."
-            if equal_images
-            else ""
-        )
-        + " Training time is per run, on the machine named.",
+        "augmented set, "
+        f"{original['images seen']:,} images seen; 80 epochs over this project's 54,000 "
+        "training images are 4,320,000. Training time is per run, on the machine named.",
         "",
-        "| who | recipe | images seen | seeds | test accuracy | − the original's 80 epochs "
-        "| training time | machine |",
-        "|---|---|---|---|---|---|---|---|",
+        *_markdown(shown),
     ]
-    for row in table.itertuples():
-        gap = row._5 - original["test accuracy"]
-        lines.append(
-            f"| {row.who} | {row.recipe} | {row._3:,} | {row.seeds} | "
-            f"{_spread_cell(row._5, row.sd, row.seeds)} | "
-            f"{'—' if row.Index == 0 else f'{100 * gap:+.2f} points'} | "
-            f"{row.seconds:,.0f} s | {row.machine} |"
-        )
-    return lines
 
 
-def _margins(records: list[dict]) -> str:
-    """The shares of their budgets that the time-budget runs planned to fill, in words."""
-    planned = [r["metrics"].get("time_budget") for r in records]
-    shares = sorted({plan["margin"] for plan in planned if plan}, reverse=True)
-    listed = " or ".join(f"{100 * share:g}%" for share in shares) or "a fixed share"
-    if len(shares) > 1:
-        listed += " (each record names its own; the share was lowered after runs overran)"
-    return listed
-
-
-def _time_budget_table(records: list[dict]) -> list[str]:
-    table = time_budget_runs(records)
+def _time_budget_lines(records: list[dict]) -> list[str]:
+    table = tables.time_budget_runs(records)
     if table.empty:
         return []
-    target = OWN_MODEL_TARGET
-    lines = [
+    budget = ["budget_seconds", "timed_on"]
+    competing = results.may_stand(table, budget)
+    best = table["val_mean"].where(competing).groupby([table[c] for c in budget]).transform("max")
+    shown = pd.DataFrame(
+        {
+            "budget": table["budget_seconds"].map(lambda s: f"{s / 60:g} min"),
+            "model": table["model"],
+            "recipe": table["recipe name"],
+            "images seen": [
+                f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
+                for lo, hi in table[["images_seen", "images_most"]].values
+            ],
+            "validation": [
+                percent(v) + (" ★" if star else "")
+                for v, star in zip(table["val_mean"], table["val_mean"] == best, strict=True)
+            ],
+            "test accuracy": [_cell(*row) for row in table[["mean", "std", "seeds"]].values],
+            "training time": table["seconds"].map("{:,.0f} s".format),
+            "machine": table["timed_on"],
+        }
+    )
+    return [
         "",
         "### Training for a fixed time",
         "",
-        "Each run measured this machine's training rate for its own model before it "
-        f"started, then trained the whole epochs that fill {_margins(records)} of its budget "
-        "(`fmnist train --budget-seconds S`), so seeds may see different numbers of images. "
-        "Validation accuracy (of the kept checkpoint, scored as the test set is) is the "
-        "only column that chooses; ★ marks the best at each budget on each machine (a time "
-        "budget buys fewer images on a slower CPU, so candidates compare on the machine they "
-        f"shared), among the rows with all {TARGET_SEEDS} seeds where there are any (one "
-        "seed's score is not compared with a mean over seeds). The own-model target: "
-        f"≥ {percent(target['accuracy'])} test accuracy, mean of {TARGET_SEEDS} seeds, within "
-        f"{target['max_train_seconds'] / 3600:g} h of training on the 2-core CPU.",
+        "Each run measured its model's training rate on its machine, then trained the "
+        "whole epochs that fit its budget (`--budget-seconds`), so seeds may see different "
+        "numbers of images. Validation accuracy (of the kept checkpoint) is the only column "
+        "that chooses; ★ marks the best at each budget on each machine, among rows with all "
+        "3 seeds where there are any.",
         "",
-        "| budget | model | recipe | seeds | images seen | validation | test accuracy "
-        "| training time | machine |",
-        "|---|---|---|---|---|---|---|---|---|",
+        *_markdown(shown),
     ]
-    # Candidates for one time budget compete only on the machine they shared, and a
-    # single seed competes only where no candidate has all of them (as in the headline).
-    budget = ["budget_seconds", "timed_on"]
-    competing = may_stand(table, budget)
-    best = table["val_mean"].where(competing).groupby([table[c] for c in budget]).transform("max")
-    for row, is_best in zip(table.itertuples(), table["val_mean"] == best, strict=True):
-        low, high = row.images_seen, row.images_most
-        images = f"{low:,}" if low == high else f"{low:,}–{high:,}"
-        lines.append(
-            f"| {row.budget_seconds / 60:g} min | {row.model} | {row.recipe} | {row.seeds} | "
-            f"{images} | "
-            f"{percent(row.val_mean)}{' ★' if is_best else ''} | "
-            f"{_spread_cell(row.mean, row.std, row.seeds)} | {row.seconds:,.0f} s | "
-            f"{'; '.join(row.machines)} |"
-        )
-    return lines
-
-
-def _external_lines() -> list[str]:
-    lines = ["", "External reference points (measured by others, not by this project):", ""]
-    for name, row in external_references().iterrows():
-        lines.append(f"* {name}: {percent(row['test accuracy'])}")
-    return lines
-
-
-def _mcnemar_table(records: list[dict], searches: dict[str, dict], results_dir) -> list[str]:
-    table = mcnemar_comparisons(records, searches, results_dir)
-    if table.empty:
-        return []
-    lines = [
-        "",
-        "### Do two models differ? Exact McNemar tests, like with like",
-        "",
-        "Each model is an architecture under a named recipe (`original` = the original's), "
-        "represented by its seed with the best validation accuracy; pairs differ in one "
-        "thing only (the recipe, or the architecture under one recipe). The Holm-adjusted "
-        f"p-values correct for the {len(table)} tests read together.",
-        "",
-        "| model A | model B | runs | only A right | only B right | p (raw) | p (Holm) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for row in table.itertuples(index=False):
-        lines.append(
-            f"| {row[0]} | {row[1]} | {row[2]}, {row[3]} | {row[4]} | {row[5]} | "
-            f"{row[6]:.2g} | {row[7]:.2g} |"
-        )
-    return lines
 
 
 def _speed_lines(results_dir: Path) -> list[str]:
     """The suite's duration and the full side-by-side benchmark, where they were run."""
     lines = _suite_lines(results_dir / "suite" / "full.json")
-    bench = results_dir / "bench" / "full" / "bench.json"
-    if bench.exists():
-        report = read_json(bench)
+    path = results_dir / "bench" / "full" / "bench.json"
+    if path.exists():
+        report = read_json(path)
         ratios, sides = report["ratios"], report["pipelines"]
         speedup = ratios["time_to_accuracy_speedup"]
         bound = {"lower": ">= ", "upper": "<= "}.get(speedup.get("bound"), "")
@@ -370,190 +180,243 @@ def _speed_lines(results_dir: Path) -> list[str]:
 
 
 def _suite_lines(path: Path) -> list[str]:
-    """How long the notebook suite took in the full profile (`make reproduce`).
-
-    A rerun executes only the notebooks that are out of date, so its time is not the
-    whole suite's: then the line also adds up each notebook's last execution.
-    """
+    """How long the notebook suite took in the full profile (`make reproduce`); a rerun
+    executes only the out-of-date notebooks, so it also sums each one's last execution."""
     if not path.exists():
         return []
     record = read_json(path)
-    run = record["last_run"]
-    machine = run["machine"]
+    run, hw = record["last_run"], record["last_run"]["machine"]
     where = (
-        f"on {machine['cpu']}, {machine['cores']} cores, "
-        f"{'with' if machine['bf16'] else 'without'} native bf16 (code at {run['git_commit']})"
+        f"on {hw['cpu']}, {hw['cores']} cores, {'with' if hw['bf16'] else 'without'} native "
+        f"bf16 (code at {run['git_commit']})"
     )
-    if not run["skipped"]:
-        return [
-            "",
-            f"The notebook suite in the full profile (`make reproduce`, all "
-            f"{len(run['executed'])} notebooks) ran in {run['wall_seconds'] / 60:.0f} min {where}.",
-        ]
-    every = record["notebooks"].values()
-    return [
-        "",
-        f"The notebook suite in the full profile (`make reproduce`): its last run executed "
-        f"{', '.join(run['executed'])} in {run['wall_seconds'] / 60:.0f} min {where}, and "
-        f"skipped {', '.join(run['skipped'])} (up to date); each notebook's last execution "
-        f"adds up to {sum(entry['seconds'] for entry in every) / 60:.0f} min.",
-    ]
-
-
-def _robustness_table(folder: Path) -> list[str]:
-    from .robustness import load_records, markdown_table
-
-    records = load_records(folder) if folder.is_dir() else []
-    if not records:
-        return []
-    return [
-        "",
-        "### Robustness: test accuracy when the images shift (`fmnist robustness`)",
-        "",
-        *markdown_table(records).rstrip("\n").split("\n"),
-    ]
-
-
-def _cnn_table(records: list[dict], searches: dict[str, dict]) -> list[str]:
-    intro = (
-        "Test accuracy on the 10,000 official test images, mean ± standard deviation over "
-        "seeds (± n/a with one seed), mean training time per run on the machine named below "
-        "(its number where there are several); the original's single runs beside. "
-        "Budget = images seen in training. The original's recipe was Adam at a constant "
-        "learning rate (rotate+flip for arch2 and vgg)."
+    text = (
+        f"The notebook suite in the full profile (`make reproduce`, all "
+        f"{len(run['executed'])} notebooks) ran in {run['wall_seconds'] / 60:.0f} min {where}."
     )
-    if any(r["metrics"]["arch"] in OWN_MODELS for r in records):
-        intro += (
-            f" {OWN_MODEL} is this project's own model (not in the original; "
-            f"{' and '.join(OWN_MODELS[1:])} are wider versions of it), trained with a "
-            "recipe and budget fixed in advance (the wider versions' hours also with "
-            "regularisers added, chosen on validation); its target is "
-            f"≥ {percent(OWN_MODEL_TARGET['accuracy'])} test accuracy within "
-            f"{OWN_MODEL_TARGET['max_train_seconds'] / 3600:g} h of training on the 2-core CPU."
+    if run["skipped"]:
+        total = sum(entry["seconds"] for entry in record["notebooks"].values())
+        text = (
+            "The notebook suite in the full profile (`make reproduce`): its last run executed "
+            f"{', '.join(run['executed'])} in {run['wall_seconds'] / 60:.0f} min {where}, and "
+            f"skipped {', '.join(run['skipped'])} (up to date); each notebook's last "
+            f"execution adds up to {total / 60:.0f} min."
         )
-    lines = [
-        "### CNNs: this project against the original",
+    return ["", text]
+
+
+def results_section(results_dir=RESULTS_DIR) -> str:
+    """The README's results section: headline, longer runs, fixed time, references, speed."""
+    records = results.load_results(results_dir)
+    lines = _headline_lines(records) + _longer_lines(records) + _time_budget_lines(records)
+    lines += ["", "External reference points (measured by others, not by this project):", ""]
+    refs = tables.external_references()["test accuracy"]
+    lines += [f"* {name}: {percent(value)}" for name, value in refs.items()]
+    lines += _speed_lines(Path(results_dir))
+    lines += [
         "",
-        intro,
-        "",
-        "| model | trainable params | images seen (epochs) | recipe | seeds | training time | "
-        "test accuracy | target | original: images seen | original: time (GPU) | "
-        "original: test accuracy |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "Every run, the recipe searches, per-class scores, the precision check, the McNemar "
+        "tests, robustness and the classical baselines: "
+        f"[results/{RESULTS_PAGE}](results/{RESULTS_PAGE}).",
     ]
-    if not records:
-        return [*lines, "| (no runs in results/ yet) | | | | | | | | | | |"]
-    candidates = not_chosen(searches)
-    numbered = {name: number for number, name in enumerate(machines(records), start=1)}
-    for row in summary(records).itertuples():
-        spread = "" if pd.isna(row.std) else f" ± {100 * row.std:.2f}"
-        status = target_status(
-            row.model, row.images_seen, row.seeds, row.mean, row.seconds, gpu=row.gpu
-        )
-        if set(row.names) <= candidates:
-            status = "candidate recipe, not chosen on validation"
-        lines.append(
-            f"| {row.model} | {row.params:,} | {row.images_seen:,} ({row.epochs}) | {row.recipe} | "
-            f"{row.seeds} | "
-            f"{row.seconds:,.0f} s{_machine_tag(row, numbered)} | {percent(row.mean)}{spread} | "
-            f"{status} | {_original_cells(original_run(row.model, row.images_seen))} |"
-        )
-    total = f"Training time of all recorded runs together: {_total_time(records)}."
-    return [*lines, "", f"{_machines_line(numbered)} {total}"]
+    return "\n".join(lines) + "\n"
+
+
+def _status(row: pd.Series, candidates: set[str]) -> str:
+    """A summary row's verdict: a reproduction against the original, a candidate, or the
+    improvement and the own models' groups against their target."""
+    spec = get_spec(row["model"])
+    result = Spread(row["mean"], row["std"], row["seeds"], row["mean"], row["mean"])
+    if row["role"] == "reproduction" and spec.original:
+        match = reproduction_match(spec.original["test_accuracy"], result, row["machines"])
+        return "reproduction: " + match.text.split(":")[0]
+    if set(row["names"]) <= candidates:
+        return "candidate recipe, not chosen on validation"
+    if row["role"] == "improvement" or (spec.role == OWN and row["budget_seconds"]):
+        return target_verdict(spec.target, result, row["seconds"], row["gpu"]).text
+    return ""
+
+
+def _summary_lines(records: list[dict], searches: dict) -> list[str]:
+    table = results.summary(records)
+    numbered = {name: n for n, name in enumerate(results.machines(records), start=1)}
+    candidates = results.not_chosen(searches)
+    shown = pd.DataFrame(
+        {
+            "model": table["model"],
+            "experiment": table["experiment"],
+            "recipe": table["recipe name"],
+            "trainable params": table["params"].map("{:,}".format),
+            "images seen (epochs)": [
+                f"{n:,} ({e})" for n, e in table[["images_seen", "epochs"]].values
+            ],
+            "seeds": table["seeds"].astype(str),
+            "training time": [
+                f"{s:,.0f} s (machine {', '.join(str(numbered[m]) for m in ms)})"
+                for s, ms in table[["seconds", "machines"]].values
+            ],
+            "test accuracy": [_cell(*row) for row in table[["mean", "std", "seeds"]].values],
+            "verdict": [_status(row, candidates) for _, row in table.iterrows()],
+        }
+    )
+    total = sum(r["metrics"]["train_seconds"] for r in records) / 3600
+    return [
+        "### Every group of seeds",
+        "",
+        "One row per group (seeds that trained with the same settings, `fmnist_lib.records`): "
+        "test accuracy as mean ± standard deviation over seeds, mean training time per run. "
+        "A reproduction matches the original when the original's run lies within two "
+        "spreads of the mean (`fmnist_lib.verdict`).",
+        "",
+        *_markdown(shown),
+        "",
+        "Machines: " + "; ".join(f"({n}) {name}" for name, n in numbered.items()) + ". "
+        f"Training time of all recorded runs together: {total:.1f} h ({len(records)} runs).",
+    ]
 
 
 def _precision_lines(records: list[dict]) -> list[str]:
-    """bf16 against float32 where the same runs trained in both (scripts/precision_check.sh)."""
-    groups: dict[tuple, dict[str, list[float]]] = {}
+    """bf16 against float32 on the precision-check experiments."""
+    checks = {e.id: e for e in by_role(PRECISION_CHECK)}
+    tests = {}
     for r in records:
-        precision = r["config"].get("precision", "auto")
-        if precision in ("float32", "mixed_bfloat16") and not on_gpu(r):
-            config = {**r["config"], "precision": "auto"}
-            key = (r["metrics"]["arch"], r["metrics"]["images_seen"], recipe(config))
-            groups.setdefault(key, {}).setdefault(precision, []).append(
-                r["metrics"]["test"]["accuracy"]
-            )
-    lines = []
-    for (arch, images_seen, recipe_text), by_precision in sorted(groups.items()):
-        bf16, fp32 = by_precision.get("mixed_bfloat16", []), by_precision.get("float32", [])
-        if min(len(bf16), len(fp32)) < TARGET_SEEDS:
-            continue
-        difference = 100 * (sum(bf16) / len(bf16) - sum(fp32) / len(fp32))
-        verdict = "within" if abs(difference) <= 0.2 else "outside"
-        lines += [
-            "",
-            f"bf16 against float32 ({arch}, {recipe_text}, {images_seen:,} images seen, "
-            f"`scripts/precision_check.sh`): mean test accuracy {percent(sum(bf16) / len(bf16))} "
-            f"({len(bf16)} seeds) against {percent(sum(fp32) / len(fp32))} ({len(fp32)} seeds), "
-            f"a difference of {difference:+.2f} points, **{verdict}** the 0.2 points that make "
-            "bf16 the default on CPUs with native bf16.",
-        ]
-    return lines
+        if r["experiment"] in checks:
+            tests.setdefault(r["metrics"]["precision"], []).append(r["metrics"]["test"]["accuracy"])
+    bf16, fp32 = spread(tests.get("mixed_bfloat16", [])), spread(tests.get("float32", []))
+    if min(bf16.n, fp32.n) < 3:
+        return []
+    difference = 100 * (bf16.mean - fp32.mean)
+    within = "within" if abs(difference) <= PRECISION_TOLERANCE_POINTS else "outside"
+    return [
+        "",
+        f"bf16 against float32 ({', '.join(sorted(checks))}): mean test accuracy "
+        f"{bf16.describe()} against {fp32.describe()}, {difference:+.2f} points, **{within}** "
+        f"the {PRECISION_TOLERANCE_POINTS} points that let a recipe train in bf16.",
+    ]
 
 
-def _recipe_search_lines(records: list[dict], searches: dict[str, dict]) -> list[str]:
-    """One paragraph per recipe search: the validation scores, the choice, its other seeds."""
+def _search_lines(searches: dict, records: list[dict]) -> list[str]:
     recorded = {r["name"] for r in records}
     lines = []
     for arch, search in searches.items():
-        scores = ", ".join(
-            f"{name} {percent(value)}"
-            for name, value in sorted(search["validation_accuracy"].items(), key=lambda kv: -kv[1])
-        )
-        seeds = search["confirm_seeds"]
-        seed_words = " and ".join(str(seed) for seed in seeds)
-        follow_up = (
-            f"then trained with seeds {seed_words}."
-            if {f"{arch}-{search['chosen']}-s{seed}" for seed in seeds} <= recorded
-            else f"its seeds {seed_words} are not trained yet (`scripts/recipe_search.sh {arch}` "
-            "resumes the search)."
-        )
+        scores = sorted(search["validation_accuracy"].items(), key=lambda kv: -kv[1])
+        seeds = " and ".join(map(str, search["confirm_seeds"]))
+        runs = {f"{search['experiments'][search['chosen']]}-s{s}" for s in search["confirm_seeds"]}
         lines += [
             "",
-            f"Recipe search for {arch} (`scripts/recipe_search.sh {arch}`, seed 0, validation "
-            f"accuracy of the kept checkpoint): {scores}; chosen: **{search['chosen']}**, "
-            + follow_up,
+            f"Recipe choice for {arch} (`selection.choose_recipe`, seed 0, validation accuracy "
+            f"of the kept checkpoint): {', '.join(f'{n} {percent(v)}' for n, v in scores)}; "
+            f"chosen: **{search['chosen']}**, "
+            + ("then trained with seeds " if runs <= recorded else "not yet trained with seeds ")
+            + f"{seeds}.",
+        ]
+    fast = by_role(FAST_SCHEDULE)
+    scored = [r for r in records if r["experiment"] in {e.id for e in fast}]
+    if scored:
+        lines += [
+            "",
+            "Fast-schedule runs recorded: " + ", ".join(sorted(r["name"] for r in scored)),
         ]
     return lines
 
 
-def _per_class_table(records: list[dict]) -> list[str]:
-    best = best_record(records)
+def _mcnemar_lines(records, searches, results_dir) -> list[str]:
+    table = tables.mcnemar_comparisons(records, searches, results_dir)
+    if table.empty:
+        return []
+    table["runs"] = table["run A"] + ", " + table["run B"]
+    for column in ("p (raw)", "p (Holm)"):
+        table[column] = table[column].map("{:.2g}".format)
+    for column in ("only A right", "only B right"):
+        table[column] = table[column].astype(str)
+    columns = ["model A", "model B", "runs", "only A right", "only B right", "p (raw)", "p (Holm)"]
+    return [
+        "",
+        "### Do two models differ? Exact McNemar tests, like with like",
+        "",
+        "Each model is an architecture under a named recipe, represented by its seed with the "
+        "best validation accuracy; pairs differ in one thing only. The Holm-adjusted p-values "
+        f"correct for the {len(table)} tests read together.",
+        "",
+        *_markdown(table[columns]),
+    ]
+
+
+def _per_class_lines(records: list[dict]) -> list[str]:
+    best = results.best_record(records)
     per_class = best["metrics"]["test"]["per_class"]
-    seeds = sum(group_key(r) == group_key(best) for r in records)
+    seeds = sum(r["group"] == best["group"] for r in records)
+    table = pd.DataFrame(
+        {
+            "class": CLASS_NAMES,
+            **{
+                label: [f"{per_class[name][key]:.3f}" for name in CLASS_NAMES]
+                for label, key in (
+                    ("precision", "precision"),
+                    ("recall", "recall"),
+                    ("F1", "f1-score"),
+                )
+            },
+        }
+    )
     return [
         "",
         f"### Per class: the best model ({best['name']}, "
-        f"{percent(best['metrics']['test']['accuracy'])}; the model with the best mean validation "
-        f"accuracy over {seeds} seeds, shown by its seed with the best validation accuracy)",
+        f"{percent(best['metrics']['test']['accuracy'])}; best mean validation accuracy over "
+        f"{seeds} seeds, shown by its seed best on validation)",
         "",
-        "| class | precision | recall | F1 |",
-        "|---|---|---|---|",
-        *(
-            f"| {name} | {per_class[name]['precision']:.3f} | {per_class[name]['recall']:.3f} | "
-            f"{per_class[name]['f1-score']:.3f} |"
-            for name in CLASS_NAMES
-        ),
+        *_markdown(table),
     ]
 
 
-def _baselines_table(path: Path) -> list[str]:
-    if not path.exists():
-        return []
-    lines = [
-        "",
-        "### Classical baselines (scikit-learn, `fmnist baselines`)",
-        "",
-        "| model | training images | test accuracy | published (authors) |",
-        "|---|---|---|---|",
-    ]
-    for name, record in read_json(path).items():
-        published = percent(PUBLISHED_SVC_RBF_C10) if name == "svc_rbf_c10" else ""
-        lines.append(
-            f"| {name} | {record['train_size']:,} | {percent(record['test']['accuracy'])} | "
-            f"{published} |"
+def _extra_lines(results_dir: Path) -> list[str]:
+    lines = []
+    robustness = (
+        load_records(results_dir / "robustness") if (results_dir / "robustness").is_dir() else []
+    )
+    if robustness:
+        lines += [
+            "",
+            "### Robustness: test accuracy when the images shift (`fmnist robustness`)",
+            "",
+        ]
+        lines += markdown_table(robustness).rstrip("\n").split("\n")
+    path = results_dir / "baselines.json"
+    if path.exists():
+        baselines = read_json(path)
+        table = pd.DataFrame(
+            {
+                "model": list(baselines),
+                "training images": [f"{b['train_size']:,}" for b in baselines.values()],
+                "test accuracy": [percent(b["test"]["accuracy"]) for b in baselines.values()],
+                "published (authors)": [
+                    percent(PUBLISHED_SVC_RBF_C10) if n == "svc_rbf_c10" else "" for n in baselines
+                ],
+            }
         )
+        lines += ["", "### Classical baselines (scikit-learn, `fmnist baselines`)", ""]
+        lines += _markdown(table)
     return lines
+
+
+def results_page(results_dir=RESULTS_DIR) -> str:
+    """results/README.md: every group and everything measured on them, from results/."""
+    records = results.load_results(results_dir)
+    searches = results.recipe_searches(results_dir, records)
+    lines = [
+        "# All results",
+        "",
+        "Generated by `fmnist results readme` from the files in this folder (never typed); "
+        "the test suite fails when this page and the files disagree. The headline table is "
+        "in the project's [README](../README.md#results).",
+        "",
+    ]
+    if records:
+        lines += _summary_lines(records, searches) + _precision_lines(records)
+        lines += _search_lines(searches, records)
+        lines += _mcnemar_lines(records, searches, results_dir) + _per_class_lines(records)
+    lines += _extra_lines(Path(results_dir))
+    return "\n".join(lines) + "\n"
 
 
 def render_readme(readme_text: str, results_dir=RESULTS_DIR) -> str:
@@ -565,29 +428,27 @@ def render_readme(readme_text: str, results_dir=RESULTS_DIR) -> str:
     return f"{head}{START}\n{results_section(results_dir)}{END}{tail}"
 
 
+def _generated(readme: Path, results_dir) -> dict[Path, str]:
+    return {
+        readme: render_readme(readme.read_text(encoding="utf-8"), results_dir),
+        Path(results_dir) / RESULTS_PAGE: results_page(results_dir),
+    }
+
+
 def out_of_date(readme=PROJECT_ROOT / "README.md", results_dir=RESULTS_DIR) -> list[Path]:
     """The generated files (README, results/README.md) that disagree with results/."""
-    readme, page = Path(readme), Path(results_dir) / RESULTS_PAGE
-    stale = []
-    current = readme.read_text(encoding="utf-8")
-    if render_readme(current, results_dir) != current:
-        stale.append(readme)
-    if not page.exists() or page.read_text(encoding="utf-8") != results_page(results_dir):
-        stale.append(page)
-    return stale
+    return [
+        path
+        for path, text in _generated(Path(readme), results_dir).items()
+        if not path.exists() or path.read_text(encoding="utf-8") != text
+    ]
 
 
 def update_readme(readme=PROJECT_ROOT / "README.md", results_dir=RESULTS_DIR) -> list[Path]:
     """Rewrite the README's results section and results/README.md; the files that changed."""
-    readme, page = Path(readme), Path(results_dir) / RESULTS_PAGE
     changed = []
-    old = readme.read_text(encoding="utf-8")
-    new = render_readme(old, results_dir)
-    if new != old:
-        atomic_write_bytes(readme, new.encode("utf-8"))
-        changed.append(readme)
-    text = results_page(results_dir)
-    if not page.exists() or page.read_text(encoding="utf-8") != text:
-        atomic_write_bytes(page, text.encode("utf-8"))
-        changed.append(page)
+    for path, text in _generated(Path(readme), results_dir).items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            atomic_write_bytes(path, text.encode("utf-8"))
+            changed.append(path)
     return changed

@@ -161,36 +161,6 @@ def load_run(run_dir: str | os.PathLike) -> dict:
 
 
 def selection_val_accuracy(metrics: dict) -> float:
-    """The validation accuracy that choices compare, scored as the run scores its test set.
+    """The validation accuracy that choices compare, scored as the run scores its test set."""
+    return metrics["selection_val_accuracy"]
 
-    Records from before it was stored have only the kept checkpoint's plain
-    validation accuracy, ``best_val_accuracy`` (also where they used flip TTA).
-    """
-    return metrics.get("selection_val_accuracy", metrics["best_val_accuracy"])
-
-
-def load_trained_model(path: str | os.PathLike):
-    """(model, tta_flip) from a run directory or a ``.keras`` file.
-
-    A run's model is scored as its run scored it: with flip test-time
-    augmentation when the run's config.json asks for it (a bare .keras file
-    beside no config.json has none).
-    """
-    import keras
-
-    from . import layers  # noqa: F401  (registers the project's layers for loading)
-
-    path = Path(path)
-    run_dir = path if path.is_dir() else path.parent
-    model_file = path / "model.keras" if path.is_dir() else path
-    if not model_file.is_file():
-        raise FileNotFoundError(
-            f"{model_file}: no such model file (expected a .keras file or a run directory)"
-        )
-    try:
-        model = keras.saving.load_model(model_file)
-    except Exception as err:
-        raise RunError(f"{model_file}: could not load the model ({err})") from None
-    config_path = run_dir / "config.json"
-    tta_flip = config_path.is_file() and bool(read_json(config_path).get("tta_flip"))
-    return model, tta_flip

@@ -15,7 +15,12 @@ import pandas as pd
 
 from .config import TrainConfig
 from .metrics import percent
+from .models import count_params
 from .reference import ORIGINAL_RESULTS
+from .results import machine, recipe_group
+from .specs import get_spec
+from .tables import headline
+from .verdict import reproduction_match, spread
 
 HISTORY_COLUMNS = [
     "loss",
@@ -42,8 +47,6 @@ def budget(config: TrainConfig, profile: str) -> str:
 def parameter_counts(model) -> str:
     """A model's trainable and total parameters, each beside the original's count
     where the original had the architecture (the registry names a model after it)."""
-    from .models import count_params
-
     counts = count_params(model)
     original = ORIGINAL_RESULTS.get(model.name, {})
     lines = []
@@ -90,48 +93,28 @@ def run_table(metrics: dict) -> pd.DataFrame:
     return table
 
 
-def findings(records: list[dict], searches: dict[str, dict]) -> str:
-    """The evaluation's conclusions in markdown, every number read from results/.
-
-    A reproduction matches the original when the original's single run lies within two
-    standard deviations of this project's seeds; targets are read against the recipe
-    chosen on validation (``results.headline``).
-    """
-    from .config import OWN_MODELS
-    from .reference import OWN_MODEL_TARGET, TARGETS
-    from .results import headline
-
-    table = headline(records, searches)
+def findings(records: list[dict], searches: dict | None = None) -> str:
+    """The evaluation's conclusions in markdown, every number and verdict read from
+    results/ through ``tables.headline`` and ``fmnist_lib.verdict``."""
     lines = []
-    for model, row in table.iterrows():
+    for model, row in headline(records).iterrows():
         if row["reproduction seeds"]:
-            gap, sd = row["reproduction"] - row["original"], row["reproduction sd"]
-            within = abs(gap) <= 2 * sd
+            runs = recipe_group(records, model, None)
+            result = spread(r["metrics"]["test"]["accuracy"] for r in runs)
+            match = reproduction_match(row["original"], result, sorted({machine(r) for r in runs}))
             lines.append(
-                f"* {model}, reproduction (original recipe, {row['reproduction seeds']} seeds): "
-                f"{percent(row['reproduction'])} ± {100 * sd:.2f} against the original's "
-                f"{percent(row['original'])}, {100 * gap:+.2f} points: "
-                + (
-                    "**matched** (within two standard deviations of the seeds)."
-                    if within
-                    else "**not matched** (more than two standard deviations apart)."
-                )
+                f"* {model}, reproduction (original recipe): {result.describe()} against the "
+                f"original's {percent(row['original'])}, "
+                f"{100 * (result.mean - row['original']):+.2f} points: {match.text}."
             )
-        target = TARGETS.get(model, OWN_MODEL_TARGET["accuracy"] if model in OWN_MODELS else None)
-        if target is None or not row["improvement seeds"]:
-            continue
-        margin = row["improvement"] - target
-        met = margin >= 0
-        extra = ""
-        if model in OWN_MODELS:
-            hours = row["improvement seconds"] / 3600
-            met = met and row["improvement seconds"] <= OWN_MODEL_TARGET["max_train_seconds"]
-            extra = f", {hours:.2f} h of training per run"
-        lines.append(
-            f"* {model}, {row['improvement recipe']} ({row['improvement seeds']} seeds): "
-            f"{percent(row['improvement'])}{extra}; target ≥ {percent(target)}: "
-            f"**{'met' if met else 'missed'}** by {abs(100 * margin):.2f} points."
-        )
+        if row["improvement seeds"]:
+            hours = f", {row['improvement seconds'] / 3600:.2f} h of training per run"
+            lines.append(
+                f"* {model}, {row['improvement recipe']} ({row['improvement seeds']} seeds): "
+                f"{percent(row['improvement'])}"
+                + (hours if get_spec(model).target.max_train_seconds else "")
+                + f"; target {row['target']}."
+            )
     return "\n".join(lines)
 
 
