@@ -11,7 +11,7 @@ defaults; categorical cross-entropy; batch 250; ``fit`` with the validation
 split evaluated every epoch. Its best-val_loss checkpoint file is left out, as
 the project side's is (I/O, not compute).
 
-``run_original`` starts the pipeline in a subprocess with ``TF_USE_LEGACY_KERAS=1``,
+``launch.run_original`` starts this module in a subprocess with ``TF_USE_LEGACY_KERAS=1``,
 so that ``tf.keras`` there is tf.keras 2 from the ``tf-keras`` package:
 
     TF_USE_LEGACY_KERAS=1 python -m fmnist_lib.bench.original --spec S.json --result R.json
@@ -26,16 +26,14 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
+from sklearn.model_selection import train_test_split
 
 from ..data import NUM_CLASSES, load_fashion_mnist, stratified_subset, to_model_input
-from ..paths import PROJECT_ROOT
 from .recorder import Recorder, make_callback, planned_epochs, recorder_result, test_probe
 
 BATCH_SIZE = 250
@@ -81,10 +79,10 @@ def augment_offline(keras, images: np.ndarray, labels: np.ndarray):
     return np.array(out_images, dtype=np.float32), np.array(out_labels)
 
 
-def run(spec: dict) -> dict:
-    """The whole original side, timed; runs in the tf.keras 2 subprocess."""
+def _tf_keras():
+    """(tensorflow, tf.keras, tf_keras); RuntimeError unless tf.keras is tf.keras 2."""
+    # TensorFlow loads only here, in the tf.keras 2 subprocess (TF_USE_LEGACY_KERAS=1).
     import tensorflow as tf
-    from sklearn.model_selection import train_test_split
 
     keras = tf.keras
     if not keras.__name__.startswith("tf_keras"):
@@ -92,15 +90,30 @@ def run(spec: dict) -> dict:
             f"tf.keras is {keras.__name__}, not tf.keras 2: set TF_USE_LEGACY_KERAS=1 and "
             "install tf-keras (pip install -e .[bench])"
         )
-    import tf_keras
+    import tf_keras  # the optional [bench] package; present once tf.keras is tf_keras
 
-    seed = spec["seed"]
-    keras.utils.set_random_seed(seed)  # seeds Python, NumPy (the augmentation) and TensorFlow
-    load_start = os.getloadavg()
+    return tf, keras, tf_keras
+
+
+@dataclass
+class _Data:
+    """The original's data after preprocessing, and the clock readings around it."""
+
+    t0: float
+    t_pre: float
+    n_source: int
+    train: tuple
+    val: tuple
+    test: tuple
+    preprocessing: dict
+
+
+def _preprocess(keras, spec: dict) -> _Data:
+    """Load and scale, augment offline, one-hot, then split, each step timed."""
     t0 = time.perf_counter()
-    (x_pool, y_pool), (x_test, y_test) = load_fashion_mnist(spec["data_dir"])
+    (x_pool, y_pool), test = load_fashion_mnist(spec["data_dir"])
     if spec["subset"]:
-        rows = stratified_subset(y_pool, spec["subset"], seed)
+        rows = stratified_subset(y_pool, spec["subset"], spec["seed"])
         x_pool, y_pool = x_pool[rows], y_pool[rows]
     x = to_model_input(x_pool)
     t_load = time.perf_counter()
@@ -110,44 +123,19 @@ def run(spec: dict) -> dict:
     x_train, x_val, y_train, y_val = train_test_split(x_aug, y_aug, test_size=0.2, random_state=42)
     del x_aug, y_aug
     t_pre = time.perf_counter()
-    n_train = len(x_train)
     preprocessing = {
         "load_scale_seconds": t_load - t0,
         "augment_seconds": t_aug - t_load,
         "labels_split_seconds": t_pre - t_aug,
         "total_seconds": t_pre - t0,
     }
+    return _Data(t0, t_pre, len(x_pool), (x_train, y_train), (x_val, y_val), test, preprocessing)
 
-    model = vgg_like(keras)
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
-    setup_seconds = time.perf_counter() - t_pre
+
+def _describe(tf, tf_keras, model) -> dict:
+    """The head of the side's result: what ran, on which versions, with how many weights."""
     trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
     total = trainable + int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
-
-    x_test, y_test = to_model_input(x_test), y_test.astype(np.int64)
-    probe, n_test = test_probe(x_test, y_test, spec["test_subset"], seed)
-    recorder = Recorder.for_side(spec, "original", n_train, BATCH_SIZE, t0=t0)
-    epochs = planned_epochs(n_train, spec["max_epochs"], spec["max_images"])
-    if spec["verbose"]:
-        print(
-            f"[original] tf.keras {tf_keras.__version__} on TensorFlow {tf.__version__}, "
-            f"float32: {len(x_pool):,} source images -> {len(x_pool) * (1 + COPIES):,} after "
-            f"offline augmentation -> {n_train:,} training / {len(x_val):,} validation; "
-            f"preprocessing {preprocessing['total_seconds']:.1f} s "
-            f"(augmentation {preprocessing['augment_seconds']:.1f} s); up to {epochs} epochs",
-            flush=True,
-        )
-    model.fit(
-        x_train,
-        y_train,
-        batch_size=BATCH_SIZE,
-        epochs=epochs,
-        validation_data=(x_val, y_val),
-        shuffle=True,
-        callbacks=[make_callback(keras.callbacks.Callback, recorder, probe)],
-        verbose=0,
-    )
-    recorder.finish(epochs)
     return {
         "pipeline": "original",
         "status": "ok",
@@ -162,43 +150,59 @@ def run(spec: dict) -> dict:
         },
         "precision": "float32",
         "params": {"trainable": trainable, "total": total},
-        "n_source": len(x_pool),
+    }
+
+
+def run(spec: dict) -> dict:
+    """The whole original side, timed; runs in the tf.keras 2 subprocess."""
+    tf, keras, tf_keras = _tf_keras()
+    seed = spec["seed"]
+    keras.utils.set_random_seed(seed)  # seeds Python, NumPy (the augmentation) and TensorFlow
+    load_start = os.getloadavg()
+    data = _preprocess(keras, spec)
+    (x_train, y_train), (x_val, y_val) = data.train, data.val
+    n_train = len(x_train)
+    model = vgg_like(keras)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    setup_seconds = time.perf_counter() - data.t_pre
+    head = _describe(tf, tf_keras, model)
+    x_test, y_test = to_model_input(data.test[0]), data.test[1].astype(np.int64)
+    probe, n_test = test_probe(x_test, y_test, spec["test_subset"], seed)
+    recorder = Recorder.for_side(spec, "original", n_train, BATCH_SIZE, t0=data.t0)
+    epochs = planned_epochs(n_train, spec["max_epochs"], spec["max_images"])
+    if spec["verbose"]:
+        print(
+            f"[original] tf.keras {tf_keras.__version__} on TensorFlow {tf.__version__}, "
+            f"float32: {data.n_source:,} source images -> {data.n_source * (1 + COPIES):,} after "
+            f"offline augmentation -> {n_train:,} training / {len(x_val):,} validation; "
+            f"preprocessing {data.preprocessing['total_seconds']:.1f} s "
+            f"(augmentation {data.preprocessing['augment_seconds']:.1f} s); up to {epochs} epochs",
+            flush=True,
+        )
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=BATCH_SIZE,
+        epochs=epochs,
+        validation_data=(x_val, y_val),
+        shuffle=True,
+        callbacks=[make_callback(keras.callbacks.Callback, recorder, probe)],
+        verbose=0,
+    )
+    recorder.finish(epochs)
+    return {
+        **head,
+        "n_source": data.n_source,
         "n_train": n_train,
         "n_val": len(x_val),
         "n_test": n_test,
         "batch_size": BATCH_SIZE,
         "planned_epochs": epochs,
-        "preprocessing": preprocessing,
+        "preprocessing": data.preprocessing,
         "setup_seconds": setup_seconds,
         "load_average": {"start": list(load_start), "end": list(os.getloadavg())},
         **recorder_result(recorder),
     }
-
-
-def run_original(spec) -> dict:
-    """The original pipeline in a tf.keras 2 subprocess (tf-keras must be installed)."""
-    env = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="2")
-    with tempfile.TemporaryDirectory(prefix="fmnist-bench-") as tmp:
-        spec_path, result_path = Path(tmp) / "spec.json", Path(tmp) / "result.json"
-        spec_path.write_text(json.dumps(spec.to_dict()))
-        proc = subprocess.run(
-            [sys.executable, "-m", "fmnist_lib.bench.original"]
-            + ["--spec", str(spec_path), "--result", str(result_path)],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=None if spec.verbose else subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        if proc.returncode != 0 or not result_path.exists():
-            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-            return {
-                "pipeline": "original",
-                "status": "failed",
-                "reason": f"the tf.keras 2 subprocess exited with status {proc.returncode}",
-                "stderr_tail": tail,
-            }
-        return json.loads(result_path.read_text())
 
 
 def _json_default(obj):

@@ -70,15 +70,9 @@ def vgg_flops() -> dict:
     return model_flops(build_model("vgg"))
 
 
-def run_project(spec) -> dict:
-    """This project's pipeline on ``spec`` (a BenchSpec); the side's raw result.
-
-    Clock: the recorder is made (its ``t0`` taken) just before ``prepare``.
-    Preprocessing is ``prepare``'s data steps (load, verify, split, scale; one-hot
-    labels and the batch pipeline), model setup its last step (build and compile);
-    ``prepare`` times each step itself (``Prepared.seconds``), so the two stay apart.
-    """
-    load_start = os.getloadavg()
+def _config(spec) -> tuple[TrainConfig, int]:
+    """The training settings of ``fmnist train`` for the VGG model under ``spec``, and the
+    epochs the tighter of its caps allows (set in those settings too)."""
     settings = recipe_settings(spec.project_recipe) if spec.project_recipe else {}
     config = TrainConfig(
         arch="vgg",
@@ -91,16 +85,33 @@ def run_project(spec) -> dict:
     )
     caps = [e for e in (spec.max_epochs, spec.project_epochs) if e]
     epochs = planned_epochs(config.n_train, min(caps) if caps else None, spec.max_images)
-    config = config.replace(epochs=epochs)
-    recorder = Recorder.for_side(spec.to_dict(), "project", config.n_train, config.batch_size)
-    prepared = prepare(config)
-    seconds = prepared.seconds
-    preprocessing = {
+    return config.replace(epochs=epochs), epochs
+
+
+def _preprocessing(seconds: dict) -> dict:
+    """``prepare``'s data steps, named as the original side names its own."""
+    return {
         "load_split_scale_seconds": seconds["split"],
         "augment_seconds": 0.0,  # on the fly, inside the training step
         "labels_and_batches_seconds": seconds["labels_and_batches"],
         "total_seconds": seconds["split"] + seconds["labels_and_batches"],
     }
+
+
+def run_project(spec) -> dict:
+    """This project's pipeline on ``spec`` (a BenchSpec); the side's raw result.
+
+    Clock: the recorder is made (its ``t0`` taken) just before ``prepare``.
+    Preprocessing is ``prepare``'s data steps (load, verify, split, scale; one-hot
+    labels and the batch pipeline), model setup its last step (build and compile);
+    ``prepare`` times each step itself (``Prepared.seconds``), so the two stay apart.
+    """
+    load_start = os.getloadavg()
+    config, epochs = _config(spec)
+    recorder = Recorder.for_side(spec.to_dict(), "project", config.n_train, config.batch_size)
+    prepared = prepare(config)
+    seconds = prepared.seconds
+    preprocessing = _preprocessing(seconds)
     splits = prepared.splits
     probe, n_test = test_probe(splits.x_test, splits.y_test, spec.test_subset, spec.seed)
     if spec.verbose:

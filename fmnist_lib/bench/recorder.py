@@ -1,7 +1,7 @@
 """The benchmark's clock: per-epoch timing and the test-accuracy probe, for both sides.
 
-Pure Python (NumPy and the data module only, imported where used): the tf.keras 2
-subprocess of the original side imports it as well as this process does.
+No Keras (NumPy and the data module only): the tf.keras 2 subprocess of the
+original side imports it as well as this process does.
 """
 
 from __future__ import annotations
@@ -9,6 +9,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..data import stratified_subset
 
 # Lower test accuracies whose time the report gives too, where both sides reach them.
 MILESTONES = (0.80, 0.85, 0.88, 0.90, 0.92)
@@ -129,10 +133,6 @@ def make_callback(callback_base, recorder: Recorder, probe):
 def test_probe(x_test, y_test, size: int | None, seed: int):
     """(probe, n): probe(model) is the accuracy of the current weights on a stratified
     subset of ``size`` test images (all of them for None); n is how many it uses."""
-    import numpy as np
-
-    from ..data import stratified_subset
-
     if size is not None:
         rows = stratified_subset(y_test, size, seed)
         x_test, y_test = x_test[rows], y_test[rows]

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from . import BenchSpec
+from ..runs import atomic_write_bytes, write_json
+from .spec import ORIGINAL_TEST_ACCURACY, BenchSpec
 
 SCHEMA = "fmnist-bench/1"
 
@@ -105,8 +104,6 @@ def build_report(
     spec: BenchSpec, sides: dict, machine: dict, peaks: dict, flops: dict, command: str
 ) -> dict:
     """The whole report: settings, machine, each side with its derived numbers, ratios, notes."""
-    from . import ORIGINAL_TEST_ACCURACY  # the package imports this module first
-
     summarized = {name: summarize_side(side, flops, peaks) for name, side in sides.items()}
     ratios = compute_ratios(summarized["original"], summarized["project"])
     notes = []
@@ -181,7 +178,16 @@ def _tta_text(side: dict) -> str:
     )
 
 
-def render_markdown(report: dict) -> str:
+def _tta_ratio(ratios: dict) -> str:
+    """The time-to-accuracy speedup, or its bound when one side missed the target."""
+    if not ratios.get("available", False):
+        return "n/a"
+    tta = ratios["time_to_accuracy_speedup"]
+    return f"{tta['value']:.2f}x" if tta["value"] is not None else tta.get("bound") or "n/a"
+
+
+def _metric_rows(report: dict) -> list[tuple]:
+    """The main table's rows: (metric, original, project, project vs original)."""
     orig, proj = report["pipelines"]["original"], report["pipelines"]["project"]
     ratios = report["ratios"]
     ok = ratios.get("available", False)
@@ -193,14 +199,8 @@ def render_markdown(report: dict) -> str:
         return _fmt(ratios.get(key), pattern) if ok else "n/a"
 
     target = report["target"]["accuracy"]
-    if ok:
-        tta = ratios["time_to_accuracy_speedup"]
-        tta_ratio = (
-            f"{tta['value']:.2f}x" if tta["value"] is not None else tta.get("bound") or "n/a"
-        )
-    else:
-        tta_ratio = "n/a"
-    rows = [
+    tta_ratio = _tta_ratio(ratios)
+    return [
         (
             "pipeline",
             orig.get("description", "tf.keras 2, offline augmentation"),
@@ -229,35 +229,49 @@ def render_markdown(report: dict) -> str:
         both("last test accuracy", _field("final_test_accuracy", "{:.2%}")),
         ("stopped because", orig.get("stop_reason", "n/a"), proj.get("stop_reason", "n/a"), ""),
     ]
+
+
+def _milestone_lines(report: dict) -> list[str]:
+    """The table of times to the lower accuracies both sides reached; none if no ratios."""
+    ratios = report["ratios"]
+    if not (ratios.get("available", False) and ratios["time_to_milestone_speedup"]):
+        return []
+    orig, proj = report["pipelines"]["original"], report["pipelines"]["project"]
     lines = [
-        f"# fmnist bench ({report['mode']})",
+        "Time to lower test accuracies (project vs original, > 1 = project faster):",
         "",
-        f"Command: `{report['command']}`  ",
-        f"Created: {report['created']}  ",
-        f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
-        f"{report['machine']['platform']}",
-        "",
-        "| metric | original (tf.keras 2) | this project (Keras 3) | project vs original |",
+        "| test accuracy | original (s) | project (s) | speedup |",
         "|---|---|---|---|",
-        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows),
-        "",
     ]
-    if ok and ratios["time_to_milestone_speedup"]:
-        lines += [
-            "Time to lower test accuracies (project vs original, > 1 = project faster):",
-            "",
-            "| test accuracy | original (s) | project (s) | speedup |",
-            "|---|---|---|---|",
-        ]
-        for key, value in ratios["time_to_milestone_speedup"].items():
-            lines.append(
-                f"| {float(key):.2%} | {orig['milestones'][key]['seconds']:,.1f} | "
-                f"{proj['milestones'][key]['seconds']:,.1f} | {value:.2f}x |"
-            )
-        lines.append("")
+    for key, value in ratios["time_to_milestone_speedup"].items():
+        lines.append(
+            f"| {float(key):.2%} | {orig['milestones'][key]['seconds']:,.1f} | "
+            f"{proj['milestones'][key]['seconds']:,.1f} | {value:.2f}x |"
+        )
+    lines.append("")
+    return lines
+
+
+def _side_note(name: str, side: dict) -> str:
+    """One side's preprocessing steps, model setup, load average and versions."""
+    pre = ", ".join(
+        f"{k.replace('_seconds', '')} {v:.1f} s"
+        for k, v in side["preprocessing"].items()
+        if k != "total_seconds"
+    )
+    return (
+        f"- {name}: preprocessing {pre}; model setup {side['setup_seconds']:.1f} s; "
+        f"load average {side['load_average']['start'][0]:.2f} at start, "
+        f"{side['load_average']['end'][0]:.2f} at end; versions "
+        + ", ".join(f"{k} {v}" for k, v in side["versions"].items())
+    )
+
+
+def _note_lines(report: dict) -> list[str]:
+    """How the numbers were got: peak, FLOPs, target, each side that ran, the notes."""
     peak = report["peak"]["float32"]
     flops = report["flops"]
-    lines += [
+    lines = [
         "The project's goals for these ratios, and how to read them: docs/benchmark.md.",
         "",
         f"- Peak (float32): {peak['gflops']:,.1f} GFLOP/s = {peak['cores']} cores x "
@@ -269,24 +283,31 @@ def render_markdown(report: dict) -> str:
     ]
     for name, side in report["pipelines"].items():
         if side.get("status") == "ok":
-            pre = ", ".join(
-                f"{k.replace('_seconds', '')} {v:.1f} s"
-                for k, v in side["preprocessing"].items()
-                if k != "total_seconds"
-            )
-            lines.append(
-                f"- {name}: preprocessing {pre}; model setup {side['setup_seconds']:.1f} s; "
-                f"load average {side['load_average']['start'][0]:.2f} at start, "
-                f"{side['load_average']['end'][0]:.2f} at end; versions "
-                + ", ".join(f"{k} {v}" for k, v in side["versions"].items())
-            )
-    lines += [f"- {note}" for note in report["notes"]]
+            lines.append(_side_note(name, side))
+    return lines + [f"- {note}" for note in report["notes"]]
+
+
+def render_markdown(report: dict) -> str:
+    """The report as markdown: the comparison table, the milestone table, then the notes."""
+    machine = report["machine"]
+    lines = [
+        f"# fmnist bench ({report['mode']})",
+        "",
+        f"Command: `{report['command']}`  ",
+        f"Created: {report['created']}  ",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['platform']}",
+        "",
+        "| metric | original (tf.keras 2) | this project (Keras 3) | project vs original |",
+        "|---|---|---|---|",
+        *(f"| {a} | {b} | {c} | {d} |" for a, b, c, d in _metric_rows(report)),
+        "",
+    ]
+    lines += _milestone_lines(report)
+    lines += _note_lines(report)
     return "\n".join(lines) + "\n"
 
 
 def write_report(report: dict, out_dir) -> tuple[Path, Path]:
-    from ..runs import atomic_write_bytes, write_json
-
     out_dir = Path(out_dir)
     json_path, md_path = out_dir / "bench.json", out_dir / "bench.md"
     write_json(json_path, report)
