@@ -12,15 +12,20 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from sklearn.decomposition import PCA
+from sklearn.manifold import TSNE
 
 from .data import load_fashion_mnist, stratified_subset, to_model_input
-from .runs import load_run, load_trained_model, write_npz
+from .inference import load_trained_model
+from .runs import load_run, write_npz
 
 PCA_DIMS = 50  # t-SNE on 50 principal components: the usual speed-up, same map in practice
 
 
 def feature_extractor(model):
     """A model that maps images to the input of ``model``'s last Dense layer."""
+    # heavy: Keras loads only when features are extracted (`fmnist results add` and
+    # `fmnist results readme` import this module too)
     import keras
 
     dense = [layer for layer in model.layers if isinstance(layer, keras.layers.Dense)]
@@ -42,9 +47,6 @@ def penultimate_features(model, images: np.ndarray, batch_size: int = 500) -> np
 
 def tsne_2d(features: np.ndarray, seed: int = 0, perplexity: float = 30.0) -> np.ndarray:
     """t-SNE of ``features`` to two dimensions (after PCA to at most 50)."""
-    from sklearn.decomposition import PCA
-    from sklearn.manifold import TSNE
-
     features = np.asarray(features, dtype=np.float32)
     if features.ndim != 2 or len(features) <= 3 * perplexity:
         raise ValueError(

@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from PIL import Image, UnidentifiedImageError
+from skimage import io, transform
+from skimage.color import rgb2gray, rgba2rgb
+from skimage.util import img_as_float
 
 from .data import CLASS_NAMES
+from .inference import predict_probabilities
 
 MAX_PIXELS = 50_000_000  # refuse decompression bombs before decoding them
 
@@ -22,11 +27,6 @@ def prepare_image(path: str | Path) -> np.ndarray:
     Grayscale, resized with anti-aliasing, scaled to [0, 1], and inverted when
     the border is light, since Fashion-MNIST items are light on black.
     """
-    from PIL import Image, UnidentifiedImageError
-    from skimage import io, transform
-    from skimage.color import rgb2gray, rgba2rgb
-    from skimage.util import img_as_float
-
     path = Path(path)
     if not path.exists():
         raise ImageError(f"{path}: no such file")
@@ -79,8 +79,6 @@ def predict_files(model, paths, top: int = 3, tta_flip: bool = False) -> list[Pr
     ``tta_flip`` averages each image with its mirror, as the run that trained
     the model scored its test set.
     """
-    from .training import predict_probabilities
-
     results, batch, where = [], [], []
     for path in paths:
         try:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm  # the command line's bar; notebooks score without one
 
+from . import hardware
 from .corruptions import (
     FAMILIES,
     MAX_SEVERITY,
@@ -25,9 +26,11 @@ from .corruptions import (
     parameter,
 )
 from .data import load_fashion_mnist, stratified_subset, to_model_input
+from .inference import load_trained_model, predict_probabilities
 from .metrics import calibration, percent
 from .paths import RESULTS_DIR
-from .runs import load_trained_model, read_json, write_json
+from .results import recipe
+from .runs import read_json, write_json
 
 ROBUSTNESS_DIR = RESULTS_DIR / "robustness"
 DEFAULT_SEVERITIES = tuple(range(1, MAX_SEVERITY + 1))
@@ -80,12 +83,17 @@ def check_request(families=None, severities=DEFAULT_SEVERITIES, test_subset=None
     return families, severities
 
 
+def graded_means(cells_by_family: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Each family's mean over its severities above 0 (severity 0 is the clean images)."""
+    return {
+        family: float(np.mean([value for severity, value in cells.items() if int(severity) > 0]))
+        for family, cells in cells_by_family.items()
+    }
+
+
 def summarize(clean_accuracy: float, accuracy: dict[str, dict[str, float]]) -> dict:
     """Means, drops and the worst family from accuracy[family][severity] (severity 0 left out)."""
-    family_accuracy = {
-        family: float(np.mean([acc for severity, acc in cells.items() if int(severity) > 0]))
-        for family, cells in accuracy.items()
-    }
+    family_accuracy = graded_means(accuracy)
     worst = min(family_accuracy, key=family_accuracy.get)  # the first of equals, in table order
     cells = [acc for row in accuracy.values() for s, acc in row.items() if int(s) > 0]
     return {
@@ -114,17 +122,12 @@ def score_run(
     ``seed`` draws that subset and the random corruptions. Bad arguments raise
     ValueError before anything is loaded.
     """
-    from . import hardware
-    from .training import predict_probabilities
-
     run_dir = check_run_dir(run_dir)
     families, severities = check_request(families, severities, test_subset)
     start = time.perf_counter()
     name = run_dir.resolve().name
     config = read_json(run_dir / "config.json")
-    _, (x_test, y_test) = load_fashion_mnist(data_dir)
-    index = stratified_subset(y_test, test_subset, seed) if test_subset else np.arange(len(y_test))
-    images, labels = x_test[index], y_test[index]
+    images, labels = _test_images(data_dir, test_subset, seed)
     model, tta_flip = load_trained_model(run_dir)  # scored as the run scored its test set
 
     def scores_on(batch) -> tuple[float, float]:
@@ -134,15 +137,8 @@ def score_run(
         return accuracy, calibration(labels, probs)["ece"]
 
     clean_accuracy, clean_ece = scores_on(images)
-    accuracy, ece = {}, {}
-    for family in tqdm(families, desc=name, unit="family", disable=not progress):
-        scored = {}  # parameter -> scores: a one-level family is scored once, not five times
-        accuracy[family], ece[family] = {}, {}
-        for severity in severities:
-            key = parameter(family, severity)
-            if key not in scored:
-                scored[key] = scores_on(corrupt(images, family, severity, seed))
-            accuracy[family][str(severity)], ece[family][str(severity)] = scored[key]
+    bar = tqdm(families, desc=name, unit="family", disable=not progress)
+    accuracy, ece = _score_corruptions(scores_on, images, bar, severities, seed)
     return {
         "name": name,
         "run_dir": str(run_dir),
@@ -163,15 +159,33 @@ def score_run(
         # Calibration under shift: does a recipe's confidence still mean what it says?
         "clean_ece": clean_ece,
         "ece": ece,
-        "family_ece": {
-            family: float(np.mean([value for s, value in cells.items() if int(s) > 0]))
-            for family, cells in ece.items()
-        },
+        "family_ece": graded_means(ece),
         "hardware": hardware.describe(),
         "versions": hardware.package_versions(),
         "git_commit": hardware.git_commit(),
         "seconds": time.perf_counter() - start,
     }
+
+
+def _test_images(data_dir, test_subset: int | None, seed: int):
+    """The test images and labels scored: all, or a stratified subset of ``test_subset``."""
+    _, (x_test, y_test) = load_fashion_mnist(data_dir)
+    index = stratified_subset(y_test, test_subset, seed) if test_subset else np.arange(len(y_test))
+    return x_test[index], y_test[index]
+
+
+def _score_corruptions(scores_on, images, families, severities, seed) -> tuple[dict, dict]:
+    """accuracy[family][severity] and ece[family][severity] from ``scores_on(images)``."""
+    accuracy, ece = {}, {}
+    for family in families:
+        scored = {}  # parameter -> scores: a one-level family is scored once, not five times
+        accuracy[family], ece[family] = {}, {}
+        for severity in severities:
+            key = parameter(family, severity)
+            if key not in scored:
+                scored[key] = scores_on(corrupt(images, family, severity, seed))
+            accuracy[family][str(severity)], ece[family][str(severity)] = scored[key]
+    return accuracy, ece
 
 
 def write_record(record: dict, out_dir=ROBUSTNESS_DIR) -> Path:
@@ -202,8 +216,6 @@ def markdown_table(records: list[dict]) -> str:
             "the records were scored on different families, severities, test images or seeds: "
             f"{sorted(settings)}; score them again alike"
         )
-    from .results import recipe
-
     ordered = sorted(records, key=lambda r: (-r["mean_corruption_accuracy"], r["name"]))
     lines = [
         "| record | model | recipe | clean accuracy | mean corruption accuracy | worst family "
@@ -212,7 +224,7 @@ def markdown_table(records: list[dict]) -> str:
     ]
     for record in ordered:
         worst = record["worst_family"]
-        # Older records have no calibration; they say so rather than show a blank.
+        # A record without calibration says so rather than show a blank.
         ece = (
             f"{record['clean_ece']:.3f} → {np.mean(list(record['family_ece'].values())):.3f}"
             if "family_ece" in record

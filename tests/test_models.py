@@ -137,7 +137,7 @@ def test_flip_tta_averages_each_image_with_its_mirror(trained_run):
     import keras
 
     from fmnist_lib.data import load_fashion_mnist, to_model_input
-    from fmnist_lib.training import predict_probabilities
+    from fmnist_lib.inference import predict_probabilities
 
     model = keras.saving.load_model(trained_run / "model.keras")
     _, (x_test, _) = load_fashion_mnist()
