@@ -66,7 +66,7 @@ def training_batches(
     steps = math.ceil(len(x) / batch_size)
     if keras.backend.backend() != "tensorflow":
         return ShuffledBatches(x, y, batch_size, seed, cutmix), steps
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: only on the TensorFlow backend
 
     # A run killed after its last epoch resumes with nothing left to train; fit
     # still wants a dataset, so keep at least the last epoch's order.

@@ -40,7 +40,7 @@ class FusedBatchNormalization(keras.layers.BatchNormalization):
     def call(self, inputs, training=None, mask=None):
         if not self._fusable(inputs, mask):
             return super().call(inputs, training=training, mask=mask)
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: the fused kernel runs only on its backend
 
         channels = inputs.shape[-1]
         x = tf.reshape(inputs, (-1, 1, 1, channels)) if len(inputs.shape) == 2 else inputs

@@ -8,15 +8,19 @@ variant alike; the median of the rounds is reported. --batch-norm compares
 Keras' BatchNormalization with this project's fused one.
 
 A round's rate is timed between its batches, from the end of the first to the end
-of the last, never around the whole ``fit`` call. A ``fit`` that stops before its
+of the last, never around the whole ``fit`` call: a ``fit`` that stops before its
 tf.data iterator is exhausted returns only at the next of a doubling series of
-moments (1.27 s, 2.55 s, 5.11 s... after it starts), measured here on TensorFlow
-2.21: timed around ``fit``, rounds came out at 1/2 or 1/4 of the rate between
-batches. The reports this module wrote before 2026-11-30 were timed that way.
+moments (1.27 s, 2.55 s, 5.11 s... after it starts, on TensorFlow 2.21), so a
+round timed around ``fit`` can come out at 1/2 or 1/4 of the rate between
+batches. Reports created before 2026-11-30 were timed around ``fit``: compare
+them only with each other.
+
+``fit_to_time_budget`` turns a time budget into epochs with the same measurement.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
 from datetime import datetime
@@ -26,11 +30,17 @@ import keras
 from . import hardware
 from .augment import build_augmentation
 from .batches import training_batches
-from .config import TrainConfig
+from .compiling import compile_model
+from .config import TRAIN_POOL_SIZE, TrainConfig, profile_config
 from .data import NUM_CLASSES, prepare_splits
 from .hardware import package_versions
 from .reference import ORIGINAL_AUGMENTATION
-from .training import compile_model
+
+# The share of a time budget that the fitted epochs fill: a full epoch runs a little
+# slower than the measured steady state, and a shared machine can slow down after
+# the rate is measured (by up to 6% in the time-budget runs of results/); the
+# margin keeps the run inside its budget.
+TIME_BUDGET_MARGIN = 0.9
 
 DEFAULT_VARIANTS = {
     "no augmentation": {"augmentation": ()},
@@ -87,7 +97,7 @@ def variant_grid(
 
 def _augmented_in_pipeline(data, names, seed):
     """The tf.data batches with the augmentation applied in a parallel map, not the model."""
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: tf.data pipelines exist only on its backend
 
     layers = build_augmentation(names, seed=seed)
     return data.map(
@@ -118,20 +128,10 @@ def measure(
     y_train = keras.utils.to_categorical(splits.y_train, NUM_CLASSES)
     per_epoch = -(-len(y_train) // batch_size)
     epochs_needed = -(-(steps * (rounds + 1)) // per_epoch) + 1
+    common = {"arch": arch, "batch_size": batch_size, "seed": seed, "verbose": 0}
     setups = {}
     for label, settings in variants.items():
-        overrides = {k: v for k, v in settings.items() if k not in AXES}
-        axes = {k: settings.get(k, default) for k, default in AXES.items()}
-        if axes["augment_in"] not in AUGMENT_PLACES:
-            raise ValueError(f"augment_in: {axes['augment_in']!r}; valid: {AUGMENT_PLACES}")
-        config = TrainConfig(arch=arch, batch_size=batch_size, seed=seed, verbose=0, **overrides)
-        in_pipeline = axes["augment_in"] == "pipeline" and config.augmentation
-        model, precision = compile_model(
-            config.replace(augmentation=()) if in_pipeline else config,
-            steps,
-            axes["batch_norm"],
-            axes["jit_compile"],
-        )
+        config, in_pipeline, model, precision, axes = _compiled_variant(settings, common, steps)
         data, _ = training_batches(
             splits.x_train, y_train, batch_size, seed, 0, epochs_needed, config.cutmix
         )
@@ -139,22 +139,9 @@ def measure(
             data = _augmented_in_pipeline(data, config.augmentation, seed)
         model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)  # trace and warm up
         setups[label] = (model, data, precision, {**axes, "jit_compile": model.jit_compile})
-    timings = {label: [] for label in variants}
     labels = list(variants)
     orders = [labels[r % len(labels) :] + labels[: r % len(labels)] for r in range(rounds)]
-    for round_index, order in enumerate(orders):
-        for label in order:
-            model, data, *_ = setups[label]
-            clock = BatchClock()
-            model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
-            timings[label].append(clock.images_per_second(batch_size))
-            if progress:
-                print(
-                    f"round {round_index + 1}/{rounds} {label}: {timings[label][-1]:,.0f} images/s",
-                    flush=True,
-                )
-    first = next(iter(variants))
-    baseline = statistics.median(timings[first])
+    timings = _timed_rounds(setups, orders, steps, batch_size, progress)
     return {
         "arch": arch,
         "created": datetime.now().isoformat(timespec="seconds"),
@@ -164,19 +151,103 @@ def measure(
         "round_orders": orders,
         "machine": hardware.describe(),
         "versions": package_versions(),
-        "variants": {
-            label: {
-                "settings": {
-                    k: list(v) if isinstance(v, tuple) else v for k, v in variants[label].items()
-                },
-                "precision": setups[label][2],
-                **setups[label][3],
-                "images_per_second_rounds": timings[label],
-                "images_per_second": statistics.median(timings[label]),
-                "relative_to_first": statistics.median(timings[label]) / baseline,
-            }
-            for label in variants
-        },
+        "variants": _variant_rows(variants, setups, timings),
+    }
+
+
+def _compiled_variant(settings: dict, common: dict, steps: int):
+    """One variant: (config, augmented in the pipeline?, compiled model, precision, axes)."""
+    overrides = {k: v for k, v in settings.items() if k not in AXES}
+    axes = {k: settings.get(k, default) for k, default in AXES.items()}
+    if axes["augment_in"] not in AUGMENT_PLACES:
+        raise ValueError(f"augment_in: {axes['augment_in']!r}; valid: {AUGMENT_PLACES}")
+    config = TrainConfig(**common, **overrides)
+    in_pipeline = axes["augment_in"] == "pipeline" and config.augmentation
+    model, precision = compile_model(
+        config.replace(augmentation=()) if in_pipeline else config,
+        steps,
+        axes["batch_norm"],
+        axes["jit_compile"],
+    )
+    return config, in_pipeline, model, precision, axes
+
+
+def _timed_rounds(setups: dict, orders: list, steps: int, batch_size: int, progress: bool):
+    """Each variant's rate per round, the variants in each round's order."""
+    timings = {label: [] for label in setups}
+    for round_index, order in enumerate(orders):
+        for label in order:
+            model, data, *_ = setups[label]
+            clock = BatchClock()
+            model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
+            timings[label].append(clock.images_per_second(batch_size))
+            if progress:
+                print(
+                    f"round {round_index + 1}/{len(orders)} {label}: "
+                    f"{timings[label][-1]:,.0f} images/s",
+                    flush=True,
+                )
+    return timings
+
+
+def _variant_rows(variants: dict, setups: dict, timings: dict) -> dict:
+    """The report's row per variant: settings, precision, axes and rates."""
+    baseline = statistics.median(timings[next(iter(variants))])
+    return {
+        label: {
+            "settings": {
+                k: list(v) if isinstance(v, tuple) else v for k, v in variants[label].items()
+            },
+            "precision": setups[label][2],
+            **setups[label][3],
+            "images_per_second_rounds": timings[label],
+            "images_per_second": statistics.median(timings[label]),
+            "relative_to_first": statistics.median(timings[label]) / baseline,
+        }
+        for label in variants
+    }
+
+
+def fit_to_time_budget(config: TrainConfig) -> tuple[TrainConfig, dict]:
+    """``config`` with the whole epochs that fit its ``budget_seconds`` here, and why.
+
+    The rate is measured now, on this machine, with the run's own model, batch
+    size, precision and augmentation (median of 3 rounds of ``measure``). The
+    epochs fill TIME_BUDGET_MARGIN of the budget. The caller fixes them in
+    config.json, so a resumed run keeps them.
+    """
+    settings = {
+        "augmentation": config.augmentation,
+        "cutmix": config.cutmix,
+        "precision": config.precision,
+    }
+    report = measure(
+        config.arch,
+        {"run": settings},
+        steps=20,
+        rounds=3,
+        batch_size=config.batch_size,
+        seed=config.seed,
+        progress=False,
+    )
+    rate = report["variants"]["run"]["images_per_second"]
+    fitted = math.floor(config.budget_seconds * TIME_BUDGET_MARGIN * rate / config.n_train)
+    epochs = min(max(1, fitted), 10_000)
+    if config.verbose:
+        print(
+            f"Time budget {config.budget_seconds:,.0f} s: {rate:,.0f} images/s measured here, "
+            f"so {epochs} epochs ({epochs * config.n_train:,} images)",
+            flush=True,
+        )
+    return config.replace(epochs=epochs), {
+        "budget_seconds": config.budget_seconds,
+        "margin": TIME_BUDGET_MARGIN,
+        "measured_images_per_second": rate,
+        "rounds_images_per_second": report["variants"]["run"]["images_per_second_rounds"],
+        "epochs": epochs,
+        "images_seen": epochs * config.n_train,
+        "measured": report["created"],
+        "machine": report["machine"],
     }
 
 
@@ -204,8 +275,6 @@ def training_estimate(archs, profile: str, trainings: int = 1, steps: int = 8) -
     changes how it trains, not how many images it sees). The machine's load can
     change the real time either way.
     """
-    from .config import TRAIN_POOL_SIZE, profile_config
-
     models = {}
     for arch in archs:
         config = profile_config(arch, profile)

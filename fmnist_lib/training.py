@@ -7,6 +7,9 @@ A run killed at any moment resumes from its last completed epoch.
 The steps are separate functions: ``prepare`` (data, batches, compiled model),
 ``fit`` (the one call of ``model.fit``, which the benchmark uses too),
 ``evaluate`` (the best checkpoint on the test set) and ``record`` (metrics.json).
+The compiled model comes from ``compiling``, the callbacks from ``callbacks``,
+the epochs of a time budget from ``throughput.fit_to_time_budget`` and the test
+predictions from ``inference``.
 """
 
 from __future__ import annotations
@@ -26,12 +29,15 @@ import keras
 import numpy as np
 
 from . import hardware
-from .batches import ShuffledBatches, training_batches
+from .batches import training_batches
+from .callbacks import BACKUP_DIR, BEST_WEIGHTS, EpochLine, EpochState, run_callbacks
+from .compiling import compile_model, make_optimizer
 from .config import TrainConfig
 from .data import NUM_CLASSES, DataSplits, prepare_splits
 from .errors import RunError, TrainingError
+from .inference import predict_probabilities
 from .metrics import evaluate_probabilities
-from .models import build_model, count_params
+from .models import count_params
 from .runs import (
     COMPLETED,
     FAILED,
@@ -44,173 +50,27 @@ from .runs import (
     write_json,
     write_npz,
 )
+from .throughput import fit_to_time_budget
 
-BACKUP_DIR = "backup"
-BEST_WEIGHTS = "best.weights.h5"
+# The steps other modules and the notebooks call, and the names they read from here.
+__all__ = [
+    "BACKUP_DIR",
+    "BEST_WEIGHTS",
+    "COMPLETED",
+    "TIME_BUDGET_FILE",
+    "Prepared",
+    "TrainingError",
+    "compile_model",
+    "evaluate",
+    "fit",
+    "make_optimizer",
+    "prepare",
+    "record",
+    "summarize_run",
+    "train",
+]
+
 TIME_BUDGET_FILE = "time_budget.json"  # how a time budget's epochs were fitted
-# The share of a time budget that the fitted epochs fill (see fit_to_time_budget).
-# 0.95 until two of the first nine time-budget runs (results/) overran their hour by
-# a few seconds: their machines slowed after the measurement, by up to 6%.
-TIME_BUDGET_MARGIN = 0.9
-
-
-class EpochState(keras.callbacks.Callback):
-    """Per epoch: reseed every random layer from (seed, epoch), and set the batch order.
-
-    Keras does not save random-layer state with the weights, so without this a
-    resumed run would draw different dropout masks and augmentations.
-    """
-
-    def __init__(self, batches, seed: int):
-        super().__init__()
-        self.batches, self.seed = batches, seed
-
-    def on_epoch_begin(self, epoch, logs=None):
-        if isinstance(self.batches, ShuffledBatches):
-            self.batches.set_epoch(epoch)
-        generators = [v for v in self.model.variables if v.path.endswith("seed_generator_state")]
-        for index, state in enumerate(generators):
-            # The second slot counts draws within the epoch; 2**20 of them is ample.
-            state.assign(np.array([self.seed * 1000 + index, epoch * 2**20], dtype="int64"))
-
-
-class EpochLine(keras.callbacks.Callback):
-    """One line per epoch (verbose 3), e.g. ``epoch 3/27  loss 0.312  ...  (41 s)``.
-
-    Keras' own per-epoch log (verbose 2) takes two lines and a step timing; saved
-    notebook outputs need only the metrics and the epoch's wall time.
-    """
-
-    ORDER = ("loss", "accuracy", "val_loss", "val_accuracy")
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        names = [k for k in self.ORDER if k in logs] + sorted(set(logs) - set(self.ORDER))
-        metrics = "  ".join(f"{k} {float(logs[k]):.4f}" for k in names)
-        seconds = time.perf_counter() - self.start
-        total = self.params["epochs"]
-        print(f"epoch {epoch + 1}/{total}  {metrics}  ({seconds:.0f} s)", flush=True)
-
-
-class HistoryWriter(keras.callbacks.Callback):
-    """history.json after every epoch, with wall times; keeps earlier epochs on resume."""
-
-    def __init__(self, path: Path, n_train: int):
-        super().__init__()
-        self.path, self.n_train = path, n_train
-        self.records = read_json(path) if path.exists() else []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        # Epochs past the restored backup were lost with the crash: drop them.
-        self.records = [r for r in self.records if r["epoch"] < epoch + 1]
-        self.epoch_start = self.last_batch_end = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.last_batch_end = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        train_seconds = self.last_batch_end - self.epoch_start
-        record = {"epoch": epoch + 1}
-        record.update({k: float(v) for k, v in (logs or {}).items()})
-        lr = self.model.optimizer.learning_rate
-        record["learning_rate"] = float(keras.ops.convert_to_numpy(lr))
-        record["seconds"] = now - self.epoch_start
-        record["train_seconds"] = train_seconds
-        record["images_per_second"] = self.n_train / train_seconds if train_seconds else None
-        self.records.append(record)
-        write_json(self.path, self.records)
-
-
-def make_optimizer(config: TrainConfig, steps_per_epoch: int, model: keras.Model):
-    """The configured optimizer and learning-rate schedule.
-
-    With ``weight_decay`` the decay is decoupled from the gradient (Keras applies
-    ``w -= w * weight_decay * learning_rate`` each step, AdamW's rule for Adam)
-    and, as is usual, spares ``model``'s biases and batch-norm scales and offsets:
-    decaying them only fights the normalisation.
-    """
-    lr = config.learning_rate
-    total_steps = steps_per_epoch * config.epochs
-    warmup = int(config.warmup_epochs * steps_per_epoch)
-    if config.lr_schedule == "cosine":
-        schedule = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=lr / 10 if warmup else lr,
-            decay_steps=max(1, total_steps - warmup),
-            warmup_target=lr if warmup else None,
-            warmup_steps=warmup,
-        )
-    else:
-        schedule = lr
-    decay = {"weight_decay": config.weight_decay} if config.weight_decay else {}
-    options = dict(decay)
-    if config.ema_momentum is not None:
-        options.update(use_ema=True, ema_momentum=config.ema_momentum)
-    if config.optimizer == "adam":
-        optimizer = keras.optimizers.Adam(schedule, **options)
-    elif config.optimizer == "rmsprop":
-        optimizer = keras.optimizers.RMSprop(schedule, **options)
-    else:
-        optimizer = keras.optimizers.SGD(schedule, momentum=0.9, nesterov=True, **options)
-    if decay:
-        spared = [v for v in model.trainable_variables if len(v.shape) <= 1]
-        optimizer.exclude_from_weight_decay(var_list=spared)
-    return optimizer
-
-
-def compile_model(
-    config: TrainConfig, steps_per_epoch: int, batch_norm: str = "fused", jit_compile="auto"
-):
-    """The configured model, compiled under its precision policy; returns (model, precision).
-
-    The policy is set only while the layers are built (they keep it), so the
-    process-wide default stays float32 for whatever runs next. ``jit_compile``
-    is Keras' own: "auto" leaves XLA off on a CPU-only TensorFlow host.
-    """
-    precision = hardware.auto_precision() if config.precision == "auto" else config.precision
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        model = build_model(config.arch, config.augmentation, config.seed, batch_norm)
-        model.compile(
-            optimizer=make_optimizer(config, steps_per_epoch, model),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-            metrics=["accuracy"],
-            jit_compile=jit_compile,
-        )
-    finally:
-        keras.mixed_precision.set_global_policy(previous_policy)
-    return model, precision
-
-
-def predict_probabilities(model, images, tta_flip: bool = False, batch_size: int = 1000):
-    """Class probabilities; with ``tta_flip``, the mean over each image and its mirror.
-
-    Fashion-MNIST items are left-right symmetric in meaning (the training
-    augmentation flips them too), so the mirror is a second look at the same item.
-    """
-    probs = model.predict(images, batch_size=batch_size, verbose=0)
-    if tta_flip:
-        mirrored = np.flip(np.asarray(images), axis=2)  # axis 2 = width of (N, H, W, C)
-        probs = (probs + model.predict(mirrored, batch_size=batch_size, verbose=0)) / 2
-    return probs
-
-
-def tensorboard_callback(run_dir: Path, config: TrainConfig) -> list:
-    """TensorBoard logs where TensorFlow is installed (Keras writes them with tf.summary).
-
-    A JAX-only machine (a GPU host without TensorFlow) trains without them;
-    history.json holds the same per-epoch numbers.
-    """
-    import importlib.util
-
-    if importlib.util.find_spec("tensorflow") is None:
-        _log(config, "TensorFlow is not installed: no TensorBoard logs (history.json has them)")
-        return []
-    return [keras.callbacks.TensorBoard(str(run_dir / "logs"), write_graph=False)]
 
 
 def _strategy_scope(name: str):
@@ -218,7 +78,7 @@ def _strategy_scope(name: str):
         return contextlib.nullcontext(), 1
     if keras.backend.backend() != "tensorflow":
         raise RunError(f"strategy={name} needs the TensorFlow backend (KERAS_BACKEND=tensorflow)")
-    import tensorflow as tf
+    import tensorflow as tf  # TensorFlow: only on the TensorFlow backend
 
     if name == "mirrored":
         devices = [d.name for d in tf.config.list_logical_devices("GPU")]
@@ -287,51 +147,6 @@ def train(
     return run_dir
 
 
-def fit_to_time_budget(config: TrainConfig) -> tuple[TrainConfig, dict]:
-    """``config`` with the whole epochs that fit its ``budget_seconds`` here, and why.
-
-    The rate is measured now, on this machine, with the run's own model, batch
-    size, precision and augmentation (median of 3 rounds, ``throughput.measure``).
-    The epochs fill TIME_BUDGET_MARGIN of the budget: a full epoch runs a little
-    slower than the steady state, and a shared machine can slow down. The epochs
-    are then fixed in config.json, so a resumed run keeps them.
-    """
-    from .throughput import measure  # throughput builds on this module
-
-    settings = {
-        "augmentation": config.augmentation,
-        "cutmix": config.cutmix,
-        "precision": config.precision,
-    }
-    report = measure(
-        config.arch,
-        {"run": settings},
-        steps=20,
-        rounds=3,
-        batch_size=config.batch_size,
-        seed=config.seed,
-        progress=False,
-    )
-    rate = report["variants"]["run"]["images_per_second"]
-    fitted = math.floor(config.budget_seconds * TIME_BUDGET_MARGIN * rate / config.n_train)
-    epochs = min(max(1, fitted), 10_000)
-    _log(
-        config,
-        f"Time budget {config.budget_seconds:,.0f} s: {rate:,.0f} images/s measured here, "
-        f"so {epochs} epochs ({epochs * config.n_train:,} images)",
-    )
-    return config.replace(epochs=epochs), {
-        "budget_seconds": config.budget_seconds,
-        "margin": TIME_BUDGET_MARGIN,
-        "measured_images_per_second": rate,
-        "rounds_images_per_second": report["variants"]["run"]["images_per_second_rounds"],
-        "epochs": epochs,
-        "images_seen": epochs * config.n_train,
-        "measured": report["created"],
-        "machine": report["machine"],
-    }
-
-
 def _resume_point(config: TrainConfig, run_dir: Path, resume: bool):
     """None for a new run, the last completed epoch for a resumed one, or COMPLETED."""
     config_path = run_dir / "config.json"
@@ -381,7 +196,7 @@ def prepare(config: TrainConfig, first_epoch: int = 0) -> Prepared:
     """Seed everything, split the data, build the batches and compile the model."""
     keras.utils.set_random_seed(config.seed)
     if config.deterministic and keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: only on the TensorFlow backend
 
         tf.config.experimental.enable_op_determinism()
     start = time.perf_counter()
@@ -429,44 +244,6 @@ def fit(prepared: Prepared, epochs: int, seed: int, callbacks=(), verbose: int =
         + ([EpochLine()] if verbose == 3 else []),
         verbose={0: 0, 1: "auto", 2: 2, 3: 0}[verbose],
     )
-
-
-def run_callbacks(config: TrainConfig, run_dir: Path, resumed_from) -> list:
-    """A run directory's callbacks: backup for resuming, NaN stop, best checkpoint, logs."""
-    history_path = run_dir / "history.json"
-    prior = read_json(history_path) if (resumed_from and history_path.exists()) else []
-    best_so_far = min((r["val_loss"] for r in prior if r["epoch"] <= resumed_from), default=None)
-    return [
-        keras.callbacks.BackupAndRestore(
-            str(run_dir / BACKUP_DIR), double_checkpoint=True, delete_checkpoint=False
-        ),
-        keras.callbacks.TerminateOnNaN(),
-        *ema_callbacks(config),
-        keras.callbacks.ModelCheckpoint(
-            str(run_dir / BEST_WEIGHTS),
-            monitor="val_loss",
-            mode="min",
-            save_best_only=True,
-            save_weights_only=True,
-            initial_value_threshold=best_so_far,
-        ),
-        HistoryWriter(history_path, config.n_train),
-        *tensorboard_callback(run_dir, config),
-    ]
-
-
-def ema_callbacks(config: TrainConfig) -> list:
-    """With ``ema_momentum``, validate and checkpoint the weights' moving average.
-
-    SwapEMAWeights puts the average in the model for validation and from the end of
-    each epoch to the start of the next. It comes after BackupAndRestore, so the
-    backup holds the weights being trained (the average rides in the optimizer's
-    state) and a resumed run continues them, and before ModelCheckpoint, so the kept
-    checkpoint is the average that validation scored.
-    """
-    if config.ema_momentum is None:
-        return []
-    return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)]
 
 
 def check_history(history_path: Path, epochs: int) -> list[dict]:
