@@ -67,7 +67,7 @@ def build_augmentation(names, seed: int | None = None) -> keras.Sequential | Non
             # Keras marks RandomRotation and RandomTranslation unfit for XLA because
             # TensorFlow's image transform has no XLA kernel; on JAX they are plain
             # jnp ops that jit. Left marked, they turn off jit for the whole model,
-            # and the eager train step ran an H200 at 396 images/s instead of ~90,000.
+            # whose eager train step runs an H200 at 396 images/s instead of ~90,000.
             layer.supports_jit = True
         layers.append(layer)
     return keras.Sequential(layers, name="augmentation")

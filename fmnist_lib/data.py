@@ -13,6 +13,7 @@ import gzip
 import hashlib
 import os
 import struct
+import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,8 +183,6 @@ def find_data_dir(data_dir: str | os.PathLike | None = None) -> Path | None:
 
 def download(target: Path | None = None) -> Path:
     """Fetch the four files from the official mirror into the Keras cache."""
-    import urllib.request
-
     target = target or keras_cache_dir()
     target.mkdir(parents=True, exist_ok=True)
     for spec in FILES.values():

@@ -12,6 +12,7 @@ import os
 import platform
 import subprocess
 from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 
 from .paths import PROJECT_ROOT
 
@@ -48,15 +49,15 @@ def has_bf16() -> bool:
 
 def gpu_names() -> list[str]:
     """Accelerators visible to the active Keras backend."""
-    import keras
+    import keras  # heavy: Keras loads only where accelerators are asked for
 
     backend = keras.backend.backend()
     if backend == "tensorflow":
-        import tensorflow as tf
+        import tensorflow as tf  # TensorFlow: only on the TensorFlow backend
 
         return [d.name for d in tf.config.list_physical_devices("GPU")]
     if backend == "jax":
-        import jax
+        import jax  # JAX: only on the JAX backend
 
         return [d.device_kind for d in jax.devices() if d.platform != "cpu"]
     return []
@@ -109,7 +110,7 @@ def _clock_ghz() -> float:
 
 def describe() -> dict:
     """The machine as run records store it (loads Keras to ask for accelerators)."""
-    import keras
+    import keras  # heavy: Keras loads only where accelerators are asked for
 
     return {
         "cpu": cpu_model(),
@@ -125,8 +126,6 @@ def describe() -> dict:
 
 
 def package_versions() -> dict:
-    from importlib.metadata import PackageNotFoundError, version
-
     versions = {"python": platform.python_version()}
     for name in ("keras", "tensorflow", "tensorflow-cpu", "jax", "numpy", "scikit-learn"):
         with contextlib.suppress(PackageNotFoundError):

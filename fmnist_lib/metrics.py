@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import binomtest
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, log_loss
 
 from .data import CLASS_NAMES
@@ -90,8 +91,6 @@ def bootstrap_accuracy_ci(
 
 def mcnemar_test(y_true: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray) -> dict:
     """Exact McNemar test: do two models err on the same test items at the same rate?"""
-    from scipy.stats import binomtest
-
     right_a, right_b = pred_a == y_true, pred_b == y_true
     only_a, only_b = int(np.sum(right_a & ~right_b)), int(np.sum(~right_a & right_b))
     discordant = only_a + only_b
@@ -126,6 +125,7 @@ def holm(p_values) -> np.ndarray:
     The smallest of m p-values is multiplied by m, the next by m - 1, ..., each adjusted
     value at least the one before it and at most 1.
     """
+    # heavy: statsmodels takes seconds to import, and only this function needs it
     from statsmodels.stats.multitest import multipletests
 
     p_values = np.asarray(p_values, dtype=np.float64)
