@@ -1,0 +1,7 @@
+"""`python -m fmnist_lib.cli [options]`: the same as `fmnist [options]`."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
