@@ -37,9 +37,10 @@ train: setup ## Train the VGG model for the default 10 epochs and print its test
 	$(BIN)/fmnist train --arch vgg
 
 .PHONY: lint
-lint: $(BIN)/fmnist ## ruff lint and format check (configured in pyproject.toml)
+lint: $(BIN)/fmnist ## ruff lint and format check, and the import contracts (pyproject.toml)
 	$(BIN)/ruff check fmnist_lib tests notebooks
 	$(BIN)/ruff format --check fmnist_lib tests notebooks
+	$(BIN)/lint-imports
 
 .PHONY: test
 test: setup lint ## Set up, lint, then the whole test suite (unit, CLI, notebooks, nbval)
