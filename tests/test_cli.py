@@ -258,8 +258,8 @@ def test_tta_is_judged_on_validation_as_the_test_set_is_scored(tta_run):
     import keras
 
     from fmnist_lib.data import prepare_splits
-    from fmnist_lib.runs import selection_val_accuracy
     from fmnist_lib.inference import predict_probabilities
+    from fmnist_lib.runs import selection_val_accuracy
 
     metrics = read_json(tta_run / "metrics.json")
     kept = metrics["kept_val_accuracy"]
@@ -276,8 +276,8 @@ def test_tta_is_judged_on_validation_as_the_test_set_is_scored(tta_run):
 def test_predict_applies_the_runs_tta(tta_run, tmp_path):
     import keras
 
-    from fmnist_lib.predict import prepare_image
     from fmnist_lib.inference import predict_probabilities
+    from fmnist_lib.predict import prepare_image
 
     path = _write_test_images(tmp_path)["png"]
     model = keras.saving.load_model(tta_run / "model.keras")
