@@ -53,8 +53,8 @@ bench: setup ## Side-by-side benchmark against the original's pipeline (tf-keras
 	$(BIN)/fmnist bench
 
 .PHONY: reference
-reference: setup ## Train the reference runs behind the README's results table (about 13 h)
-	scripts/reference_runs.sh
+reference: setup ## Train and record every reproduction and improvement experiment (hours)
+	$(BIN)/fmnist experiment run --reference
 
 .PHONY: lab
 lab: setup ## Open JupyterLab on the notebooks

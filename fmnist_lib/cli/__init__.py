@@ -21,12 +21,22 @@ import os
 import sys
 
 from ..errors import ConfigError, DataError, NotebookError, RunError, TrainingError, UsageError
-from . import baselines, bench, evaluate, notebooks, results, robustness, throughput, train
+from . import (
+    baselines,
+    bench,
+    evaluate,
+    experiment,
+    notebooks,
+    results,
+    robustness,
+    throughput,
+    train,
+)
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the CLI
 
 # The parser modules, in the order `fmnist --help` lists their subcommands.
-GROUPS = (train, evaluate, baselines, results, robustness, notebooks, bench, throughput)
+GROUPS = (train, evaluate, baselines, experiment, results, robustness, notebooks, bench, throughput)
 
 
 def handler(target: str):
