@@ -28,7 +28,7 @@ VERBOSITY = {
     0: "silent",
     1: "progress bar",
     2: "Keras' log lines per epoch",
-    3: "one compact line per epoch (training.EpochLine)",
+    3: "one compact line per epoch (callbacks.EpochLine)",
 }
 COMPACT = 3
 DEFAULT_EPOCHS = 10
@@ -64,7 +64,7 @@ class TrainConfig:
     from ``budget_images`` (images seen in training) when that is given, else 10;
     the learning rate from the optimizer's default when none is given. With
     ``budget_seconds`` (a training-time budget) the epochs stay None until training
-    starts and fits them to the rate it measures (``training.fit_to_time_budget``).
+    starts and fits them to the rate it measures (``throughput.fit_to_time_budget``).
     """
 
     arch: str = "vgg"
@@ -173,7 +173,7 @@ class TrainConfig:
         if self.epochs is None:
             raise ConfigError(
                 f"the epochs of a {self.budget_seconds:g}-second time budget are fitted when "
-                "training starts (training.fit_to_time_budget)"
+                "training starts (throughput.fit_to_time_budget)"
             )
         return self.epochs * self.n_train
 

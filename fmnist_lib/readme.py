@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import results, tables
 from .data import CLASS_NAMES
-from .experiments import FAST_SCHEDULE, PRECISION_CHECK, by_role
+from .experiments import PRECISION_CHECK, by_role
 from .metrics import percent
 from .paths import PROJECT_ROOT, RESULTS_DIR
 from .reference import PUBLISHED_SVC_RBF_C10
@@ -42,6 +42,10 @@ def _points(value) -> str:
     return "—" if pd.isna(value) else f"{100 * value:+.2f} points"
 
 
+def _spreads(table: pd.DataFrame, columns: list[str]) -> list[str]:
+    return [_cell(*row) for row in table[columns].values]
+
+
 def headline_table(records: list[dict]) -> pd.DataFrame:
     table = tables.headline(records)
     return pd.DataFrame(
@@ -49,15 +53,11 @@ def headline_table(records: list[dict]) -> pd.DataFrame:
             "model": table.index,
             "images seen": table["images seen"].map("{:,}".format),
             "original": table["original"].map(lambda v: "—" if pd.isna(v) else percent(v)),
-            "reproduction": [
-                _cell(*row)
-                for row in table[["reproduction", "reproduction sd", "reproduction seeds"]].values
-            ],
+            "reproduction": _spreads(
+                table, ["reproduction", "reproduction sd", "reproduction seeds"]
+            ),
             "improvement: recipe": table["improvement recipe"].replace("", "—"),
-            "improvement": [
-                _cell(*row)
-                for row in table[["improvement", "improvement sd", "improvement seeds"]].values
-            ],
+            "improvement": _spreads(table, ["improvement", "improvement sd", "improvement seeds"]),
             "improvement − original": table["improvement − original"].map(_points),
             "target": table["target"],
             "machine": table["machine"],
@@ -94,9 +94,7 @@ def _longer_lines(records: list[dict]) -> list[str]:
             "who": table["who"],
             "recipe": table["recipe"],
             "images seen": table["images seen"].map("{:,}".format),
-            "test accuracy": [
-                _cell(m, s, n) for m, s, n in table[["test accuracy", "sd", "seeds"]].values
-            ],
+            "test accuracy": _spreads(table, ["test accuracy", "sd", "seeds"]),
             "− the original's 80 epochs": [
                 "—" if i == 0 else _points(v - original["test accuracy"])
                 for i, v in enumerate(table["test accuracy"])
@@ -138,7 +136,7 @@ def _time_budget_lines(records: list[dict]) -> list[str]:
                 percent(v) + (" ★" if star else "")
                 for v, star in zip(table["val_mean"], table["val_mean"] == best, strict=True)
             ],
-            "test accuracy": [_cell(*row) for row in table[["mean", "std", "seeds"]].values],
+            "test accuracy": _spreads(table, ["mean", "std", "seeds"]),
             "training time": table["seconds"].map("{:,.0f} s".format),
             "machine": table["timed_on"],
         }
@@ -255,7 +253,7 @@ def _summary_lines(records: list[dict], searches: dict) -> list[str]:
                 f"{s:,.0f} s (machine {', '.join(str(numbered[m]) for m in ms)})"
                 for s, ms in table[["seconds", "machines"]].values
             ],
-            "test accuracy": [_cell(*row) for row in table[["mean", "std", "seeds"]].values],
+            "test accuracy": _spreads(table, ["mean", "std", "seeds"]),
             "verdict": [_status(row, candidates) for _, row in table.iterrows()],
         }
     )
@@ -309,13 +307,6 @@ def _search_lines(searches: dict, records: list[dict]) -> list[str]:
             f"chosen: **{search['chosen']}**, "
             + ("then trained with seeds " if runs <= recorded else "not yet trained with seeds ")
             + f"{seeds}.",
-        ]
-    fast = by_role(FAST_SCHEDULE)
-    scored = [r for r in records if r["experiment"] in {e.id for e in fast}]
-    if scored:
-        lines += [
-            "",
-            "Fast-schedule runs recorded: " + ", ".join(sorted(r["name"] for r in scored)),
         ]
     return lines
 
