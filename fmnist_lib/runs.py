@@ -163,4 +163,3 @@ def load_run(run_dir: str | os.PathLike) -> dict:
 def selection_val_accuracy(metrics: dict) -> float:
     """The validation accuracy that choices compare, scored as the run scores its test set."""
     return metrics["selection_val_accuracy"]
-
