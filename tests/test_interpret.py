@@ -1,60 +1,55 @@
-"""The training notebooks' generated conclusions, on the committed run records."""
+"""The training notebooks' generated conclusions, on fixture records."""
 
-import pytest
-
-from fmnist_lib import interpret, results
+from fmnist_lib import interpret
 from fmnist_lib.reference import ORIGINAL_RESULTS
 
+from .test_results import fixture
 
-@pytest.fixture(scope="module")
-def records():
-    return results.load_results()
-
-
-def _pair(records, arch, improved):
-    by_name = {r["name"]: r for r in records}
-    return {
-        "reproduction": by_name[f"{arch}-full-s0"],
-        "improvement": by_name[f"{arch}-{improved}-s0"],
-    }
+VGG_BUDGET = {"images_seen": 1_458_000, "budget_images": 1_440_000}
 
 
-def test_committed_accuracies_share_recipe_and_budget(records):
-    runs = _pair(records, "vgg", "cosine-flip-ls")
-    original = interpret.committed_accuracies(runs["reproduction"], records)
-    improved = interpret.committed_accuracies(runs["improvement"], records)
-    by_name = {r["name"]: r["metrics"]["test"]["accuracy"] for r in records}
-    assert sorted(original) == sorted(by_name[f"vgg-full-s{s}"] for s in range(3))
-    # The 2x-budget and 10-epoch runs of the same recipe are left out.
-    assert sorted(improved) == sorted(by_name[f"vgg-cosine-flip-ls-s{s}"] for s in range(3))
+def _records():
+    """vgg's reproduction (3 seeds) and a cosine recipe (3 seeds) at the original's
+    budget, and the cosine recipe at twice it (another group)."""
+    original = [fixture(f"o{s}", "vgg", s, 0.932 + s / 1000, **VGG_BUDGET) for s in range(3)]
+    cosine = [
+        fixture(f"c{s}", "vgg", s, 0.944 + s / 1000, lr_schedule="cosine", **VGG_BUDGET)
+        for s in range(3)
+    ]
+    longer = fixture(
+        "c2x", "vgg", 0, 0.97, lr_schedule="cosine", images_seen=2_916_000, budget_images=2_880_000
+    )
+    return original, cosine, longer
 
 
-def test_side_by_side_sets_each_run_beside_the_original(records):
-    runs = _pair(records, "arch2", "cosine-flip-ls")
-    table = interpret.side_by_side(runs, records)
+def test_committed_accuracies_are_the_runs_group():
+    original, cosine, longer = _records()
+    records = [*original, *cosine, longer]
+    assert interpret.committed_accuracies(cosine[0], records) == [0.944, 0.945, 0.946]
+    assert interpret.committed_accuracies(original[1], records) == [0.932, 0.933, 0.934]
+
+
+def test_side_by_side_sets_each_run_beside_the_original():
+    original, cosine, _ = _records()
+    runs = {"reproduction": original[0], "improvement": cosine[1]}
+    table = interpret.side_by_side(runs, [*original, *cosine])
+    reference = ORIGINAL_RESULTS["vgg"]["test_accuracy"]
     assert list(table.index) == ["reproduction", "improvement"]
-    original = ORIGINAL_RESULTS["arch2"]["test_accuracy"]
-    for label, run in runs.items():
-        accuracy = run["metrics"]["test"]["accuracy"]
-        assert table.loc[label, "the original"] == original
-        assert table.loc[label, "training time (s)"] == round(run["metrics"]["train_seconds"])
-        assert table.loc[label, "vs the original (points)"] == round(100 * (accuracy - original), 2)
-        assert table.loc[label, "committed seeds"] == 3
-        assert table.loc[label, "this run"] == "inside the committed range"
+    assert (table["the original"] == reference).all()
+    assert (table["committed seeds"] == 3).all()
+    assert table.loc["improvement", "this run"] == "inside the committed range"
 
 
-def test_interpretation_states_the_numbers(records):
-    runs = _pair(records, "vgg", "cosine-flip-ls")
-    text = interpret.interpretation(runs, records, "full")
-    improved = runs["improvement"]["metrics"]["test"]["accuracy"]
-    assert f"{100 * improved:.2f}%" in text
-    assert "target for vgg" in text
+def test_interpretation_states_the_numbers_and_the_target():
+    original, cosine, _ = _records()
+    runs = {"reproduction": original[0], "improvement": cosine[0]}
+    text = interpret.interpretation(runs, [*original, *cosine], "full")
+    assert "94.40%" in text and "target ≥ 94.54%: **missed**" in text
     assert "Profile" not in text  # at the original's budget: no caveat
 
 
-def test_interpretation_warns_below_the_budget(records):
-    by_name = {r["name"]: r for r in records}
-    run = by_name["vgg-cosine-flip-ls-10ep-bf16-s0"]
-    text = interpret.interpretation({"improvement": run}, records, "quick")
+def test_interpretation_warns_below_the_budget():
+    run = fixture("q0", "vgg", 0, 0.9, images_seen=540_000, epochs=10)
+    text = interpret.interpretation({"improvement": run}, [run], "quick")
     assert text.startswith("- **Profile `quick`: 540,000 images seen")
     assert "target" not in text
