@@ -30,7 +30,11 @@ data: ## Get Fashion-MNIST: the Debian package when root, else the loader's fall
 reproduce: setup ## Set up, then run the notebook suite (PROFILE=full|quick|smoke) into notebooks/
 	$(BIN)/fmnist run-notebooks --profile $(PROFILE) --in-place
 	@# The run's record (time per notebook, machine, commit) for the README
-	mkdir -p results/suite && cp runs/notebooks/$(PROFILE)/executed.json results/suite/$(PROFILE).json
+	@# committed with paths relative to the repository, never this machine's
+	$(BIN)/python -c "import sys; from fmnist_lib.records import relative_paths; \
+	from fmnist_lib.runs import read_json, write_json; \
+	write_json(sys.argv[2], relative_paths(read_json(sys.argv[1])))" \
+		runs/notebooks/$(PROFILE)/executed.json results/suite/$(PROFILE).json
 
 .PHONY: train
 train: setup ## Train the VGG model for the default 10 epochs and print its test metrics
