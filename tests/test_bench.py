@@ -15,8 +15,10 @@ from fmnist_lib import bench, training
 from fmnist_lib.bench import project as bench_project
 from fmnist_lib.bench.recorder import Recorder, planned_epochs
 from fmnist_lib.bench.report import build_report
-from fmnist_lib.cli import _bench_command, _bench_spec, build_parser
+from fmnist_lib.cli import build_parser
 from fmnist_lib.cli import main as cli_main
+from fmnist_lib.cli.handlers.bench import _bench_spec
+from fmnist_lib.cli.handlers.bench import _command_line as _bench_command
 from fmnist_lib.data import NUM_CLASSES
 from fmnist_lib.paths import RESULTS_DIR
 
@@ -241,7 +243,7 @@ def test_bad_settings_are_usage_errors(tmp_path, capsys):
     assert "target" in capsys.readouterr().err
     assert cli_main(["bench", "--sides", "nope", "--out", str(tmp_path)]) == 2
     assert cli_main(["bench", "--project-recipe", "fast", "--out", str(tmp_path)]) == 2
-    assert "unknown recipe 'fast'; valid: cosine" in capsys.readouterr().err
+    assert "unknown recipe 'fast'; valid: original, " in capsys.readouterr().err
     assert cli_main(["bench", "--project-precision", "fp8", "--out", str(tmp_path)]) == 2
     assert "project_precision: 'fp8'" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
