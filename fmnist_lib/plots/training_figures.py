@@ -30,8 +30,8 @@ def _robust_limits(first: np.ndarray, later: np.ndarray, pad: float = 0.05):
 
     Returns ``(low, high, clipped)``: ``clipped`` marks the epoch-1 values left
     outside the limits. A spike is a value more than 1.5 spans of the later
-    epochs beyond them: an ordinary first epoch stays in view, one huge value
-    no longer squashes the curves that matter.
+    epochs beyond them: an ordinary first epoch stays in view, and one huge value
+    does not squash the curves that matter.
     """
     low, high = float(later.min()), float(later.max())
     span = max(high - low, 1e-3)
