@@ -30,23 +30,20 @@ def committed_accuracies(run: dict, records: list[dict]) -> list[float]:
     return [r["metrics"]["test"]["accuracy"] for r in records if r["group"] == group]
 
 
-def _spread(values: list[float]) -> dict:
-    result = verdict.spread(values)
-    return {
-        "seeds": result.n,
-        "mean": result.mean if result.n else None,
-        "std": None if math.isnan(result.sd) else result.sd,
-        "low": result.low,
-        "high": result.high,
-    }
+def _committed(run: dict, records: list[dict]) -> verdict.Spread:
+    return verdict.spread(committed_accuracies(run, records))
 
 
-def _placement(value: float, spread: dict) -> str:
-    if not spread["seeds"]:
+def _placement(value: float, committed: verdict.Spread) -> str:
+    if not committed.n:
         return "no committed runs to compare with"
-    if spread["low"] <= value <= spread["high"]:
+    if committed.low <= value <= committed.high:
         return "inside the committed range"
-    return "above the committed range" if value > spread["high"] else "below the committed range"
+    return "above the committed range" if value > committed.high else "below the committed range"
+
+
+def _rounded(value: float) -> float | None:
+    return None if math.isnan(value) else round(value, 4)
 
 
 def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
@@ -59,7 +56,7 @@ def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
         metrics = run["metrics"]
         accuracy = metrics["test"]["accuracy"]
         original = ORIGINAL_RESULTS[metrics["arch"]]["test_accuracy"]
-        spread = _spread(committed_accuracies(run, records))
+        committed = _committed(run, records)
         rows[label] = {
             "recipe": recipe(run["config"]),
             "images seen": metrics["images_seen"],
@@ -67,10 +64,10 @@ def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
             "training time (s)": round(metrics["train_seconds"]),
             "the original": original,
             "vs the original (points)": round(100 * (accuracy - original), 2),
-            "committed seeds": spread["seeds"],
-            "committed mean": None if spread["mean"] is None else round(spread["mean"], 4),
-            "committed sd": None if spread["std"] is None else round(spread["std"], 4),
-            "this run": _placement(accuracy, spread),
+            "committed seeds": committed.n,
+            "committed mean": _rounded(committed.mean),
+            "committed sd": _rounded(committed.sd),
+            "this run": _placement(accuracy, committed),
         }
     return pd.DataFrame(rows).T
 
@@ -81,6 +78,7 @@ def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> 
     arch = first["arch"]
     original = ORIGINAL_RESULTS[arch]
     at_budget = same_budget(first["images_seen"], original["images_seen"])
+    committed = {label: _committed(run, records) for label, run in runs.items()}
     lines = []
     if not at_budget:
         lines.append(
@@ -97,16 +95,16 @@ def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> 
             f"accuracy, {diff:+.2f} points against the original's "
             f"{percent(original['test_accuracy'])}"
         )
-        spread = _spread(committed_accuracies(run, records))
-        if spread["seeds"]:
-            sd = f" ± {100 * spread['std']:.2f}" if spread["std"] is not None else ""
+        group = committed[label]
+        if group.n:
+            sd = "" if math.isnan(group.sd) else f" ± {100 * group.sd:.2f}"
             line += (
-                f". The {spread['seeds']} committed run(s) of this recipe at this budget: "
-                f"{percent(spread['mean'])}{sd} (range {percent(spread['low'])} to "
-                f"{percent(spread['high'])}); this run is {_placement(accuracy, spread)}"
+                f". The {group.n} committed run(s) of this recipe at this budget: "
+                f"{percent(group.mean)}{sd} (range {percent(group.low)} to "
+                f"{percent(group.high)}); this run is {_placement(accuracy, group)}"
             )
             if label == "reproduction" and at_budget:
-                where = _placement(original["test_accuracy"], spread).replace("committed ", "")
+                where = _placement(original["test_accuracy"], group).replace("committed ", "")
                 line += f", and the original's single run is {where}"
         lines.append(line + ".")
     if set(LABELS) <= set(runs):
@@ -118,13 +116,13 @@ def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> 
             f"- **The recipe chosen on validation** changes test accuracy by {gain:+.2f} "
             "points in this pair of runs (one seed each: read it against the committed spread)."
         )
-        committed = verdict.spread(committed_accuracies(runs["improvement"], records))
+        chosen = committed["improvement"]
         spec = get_spec(arch)
-        if at_budget and committed.n and spec.target:
-            target = verdict.target_verdict(spec.target, committed)
+        if at_budget and chosen.n and spec.target:
+            target = verdict.target_verdict(spec.target, chosen)
             lines.append(
-                f"- **This project's target for {arch}**: the chosen recipe's {committed.n} "
-                f"committed runs in this run's group average {percent(committed.mean)}; "
+                f"- **This project's target for {arch}**: the chosen recipe's {chosen.n} "
+                f"committed runs in this run's group average {percent(chosen.mean)}; "
                 f"target {target.text}."
             )
     return "\n".join(lines)

@@ -14,15 +14,16 @@ from pathlib import Path
 import pandas as pd
 
 from . import results, tables
+from .config import profile_config
 from .data import CLASS_NAMES
-from .experiments import PRECISION_CHECK, by_role
+from .experiments import IMPROVEMENT, PRECISION_CHECK, REPRODUCTION, by_role
 from .metrics import percent
 from .paths import PROJECT_ROOT, RESULTS_DIR
-from .reference import PUBLISHED_SVC_RBF_C10
+from .reference import PUBLISHED_SVC_RBF_C10, TARGET_SEEDS
 from .robustness import load_records, markdown_table
 from .runs import atomic_write_bytes, read_json
 from .specs import OWN, get_spec, with_role
-from .verdict import Spread, reproduction_match, spread, target_verdict
+from .verdict import format_spread, reproduction_match, spread, target_verdict
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 RESULTS_PAGE = "README.md"  # inside the results folder: GitHub shows it with the folder
@@ -34,16 +35,12 @@ def _markdown(table: pd.DataFrame) -> list[str]:
     return table.to_markdown(index=False, tablefmt="github", disable_numparse=True).split("\n")
 
 
-def _cell(mean, sd, seeds) -> str:
-    return Spread(mean, sd, int(seeds), mean, mean).describe() if seeds else "—"
-
-
 def _points(value) -> str:
     return "—" if pd.isna(value) else f"{100 * value:+.2f} points"
 
 
 def _spreads(table: pd.DataFrame, columns: list[str]) -> list[str]:
-    return [_cell(*row) for row in table[columns].values]
+    return [format_spread(*row) for row in table[columns].values]
 
 
 def headline_table(records: list[dict]) -> pd.DataFrame:
@@ -89,6 +86,7 @@ def _longer_lines(records: list[dict]) -> list[str]:
     if len(table) < 2:
         return []
     original = table.iloc[0]
+    n_train = profile_config("vgg", "full").n_train
     shown = pd.DataFrame(
         {
             "who": table["who"],
@@ -109,8 +107,9 @@ def _longer_lines(records: list[dict]) -> list[str]:
         "",
         f"The original's 80 epochs ran over its {original['images seen'] // 80:,}-image "
         "augmented set, "
-        f"{original['images seen']:,} images seen; 80 epochs over this project's 54,000 "
-        "training images are 4,320,000. Training time is per run, on the machine named.",
+        f"{original['images seen']:,} images seen; 80 epochs over this project's "
+        f"{n_train:,} training images are {80 * n_train:,}. Training time is per run, on the "
+        "machine named.",
         "",
         *_markdown(shown),
     ]
@@ -149,7 +148,7 @@ def _time_budget_lines(records: list[dict]) -> list[str]:
         "whole epochs that fit its budget (`--budget-seconds`), so seeds may see different "
         "numbers of images. Validation accuracy (of the kept checkpoint) is the only column "
         "that chooses; ★ marks the best at each budget on each machine, among rows with all "
-        "3 seeds where there are any.",
+        f"{TARGET_SEEDS} seeds where there are any.",
         "",
         *_markdown(shown),
     ]
@@ -224,14 +223,13 @@ def _status(row: pd.Series, candidates: set[str]) -> str:
     """A summary row's verdict: a reproduction against the original, a candidate, or the
     improvement and the own models' groups against their target."""
     spec = get_spec(row["model"])
-    result = Spread(row["mean"], row["std"], row["seeds"], row["mean"], row["mean"])
-    if row["role"] == "reproduction" and spec.original:
-        match = reproduction_match(spec.original["test_accuracy"], result, row["machines"])
-        return "reproduction: " + match.text.split(":")[0]
+    if row["role"] == REPRODUCTION and spec.original:
+        match = reproduction_match(spec.original["test_accuracy"], row["spread"], row["machines"])
+        return f"reproduction: {'**matched**' if match.matched else '**not matched**'}"
     if set(row["names"]) <= candidates:
         return "candidate recipe, not chosen on validation"
-    if row["role"] == "improvement" or (spec.role == OWN and row["budget_seconds"]):
-        return target_verdict(spec.target, result, row["seconds"], row["gpu"]).text
+    if row["role"] == IMPROVEMENT or (spec.role == OWN and row["budget_seconds"]):
+        return target_verdict(spec.target, row["spread"], row["seconds"], row["gpu"]).text
     return ""
 
 
@@ -299,13 +297,13 @@ def _search_lines(searches: dict, records: list[dict]) -> list[str]:
     for arch, search in searches.items():
         scores = sorted(search["validation_accuracy"].items(), key=lambda kv: -kv[1])
         seeds = " and ".join(map(str, search["confirm_seeds"]))
-        runs = {f"{search['experiments'][search['chosen']]}-s{s}" for s in search["confirm_seeds"]}
+        confirmed = set(search["confirm_runs"]) <= recorded
         lines += [
             "",
             f"Recipe choice for {arch} (`selection.choose_recipe`, seed 0, validation accuracy "
             f"of the kept checkpoint): {', '.join(f'{n} {percent(v)}' for n, v in scores)}; "
             f"chosen: **{search['chosen']}**, "
-            + ("then trained with seeds " if runs <= recorded else "not yet trained with seeds ")
+            + ("then trained with seeds " if confirmed else "not yet trained with seeds ")
             + f"{seeds}.",
         ]
     return lines

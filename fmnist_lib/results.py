@@ -8,6 +8,7 @@ group by ``record["group"]``; spreads and verdicts come from ``fmnist_lib.verdic
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -24,15 +25,14 @@ from .experiments import (
 )
 from .paths import RESULTS_DIR
 from .records import machine_kind, make_record, validate
-from .reference import (
-    TARGET_SEEDS,
-)
+from .reference import TARGET_SEEDS
 from .runs import load_run, read_json, write_json, write_npz
 from .selection import recipe_search
 from .specs import SPECS, get_spec
 from .verdict import spread
 
 ORIGINAL_RECIPE = "original"  # the reproduction's recipe, whatever its name per model
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
 
 
 def add_run(
@@ -89,7 +89,7 @@ def embedding_path(name: str, results_dir=RESULTS_DIR) -> Path:
 def recipe(config: dict) -> str:
     """A run's training recipe in a few words, for display (groups use the record's key);
     settings a config leaves out read as TrainConfig's defaults."""
-    config = {**TrainConfig().to_dict(), **config}
+    config = {**_DEFAULTS, **config}
     optimizer = config["optimizer"]
     if config["learning_rate"] and config["learning_rate"] != DEFAULT_LEARNING_RATES[optimizer]:
         optimizer += f" lr {config['learning_rate']:g}"
@@ -122,10 +122,8 @@ def on_gpu(record: dict) -> bool:
 def machine(record: dict) -> str:
     """The machine a run trained on, in words."""
     hw = record["metrics"]["hardware"]
-    backend = f" ({hw['keras_backend']} backend)" if hw["gpus"] else ""
-    return f"{machine_kind(hw)}, {hw['cores']} cores, GPUs: {', '.join(hw['gpus']) or 'none'}" + (
-        backend
-    )
+    words = f"{machine_kind(hw)}, {hw['cores']} cores, GPUs: {', '.join(hw['gpus']) or 'none'}"
+    return words + (f" ({hw['keras_backend']} backend)" if hw["gpus"] else "")
 
 
 def machines(records: list[dict]) -> list[str]:
@@ -176,6 +174,7 @@ def _group_row(runs: pd.DataFrame) -> pd.Series:
             "epochs": fewest["epochs"],
             "images_most": runs["images_seen"].max(),
             "seeds": test.n,
+            "spread": test,
             "seconds": runs["seconds"].mean(),
             "mean": test.mean,
             "std": test.sd,
@@ -223,16 +222,19 @@ def may_stand(table: pd.DataFrame, by: list[str]) -> pd.Series:
     return complete | ~complete.groupby([table[column] for column in by]).transform("any")
 
 
-def representatives(records: list[dict]) -> dict[str, dict]:
-    """One run per model, chosen on validation only: the group with the best mean
-    validation accuracy (groups with all seeds first), and its best seed on validation."""
-    table = summary(records)
+def _standing(records: list[dict], table: pd.DataFrame) -> dict[str, dict]:
     table = table[may_stand(table, ["model"])]
     chosen = {}
     for model, rows in table.groupby("model", sort=True):
         group = rows.loc[rows["val_mean"].idxmax(), "group"]
         chosen[model] = by_validation([r for r in records if r["group"] == group])
     return chosen
+
+
+def representatives(records: list[dict]) -> dict[str, dict]:
+    """One run per model, chosen on validation only: the group with the best mean
+    validation accuracy (groups with all seeds first), and its best seed on validation."""
+    return _standing(records, summary(records))
 
 
 def best_record(records: list[dict]) -> dict:
@@ -242,24 +244,24 @@ def best_record(records: list[dict]) -> dict:
         raise ValueError("no runs in results/: record some with `fmnist experiment run`")
     table = summary(records)
     complete = table[table["seeds"] >= TARGET_SEEDS]
-    table = table if complete.empty else complete
-    return representatives(records)[table.loc[table["val_mean"].idxmax(), "model"]]
+    competing = table if complete.empty else complete
+    return _standing(records, table)[competing.loc[competing["val_mean"].idxmax(), "model"]]
 
 
 def recipe_searches(results_dir=RESULTS_DIR, records: list[dict] | None = None) -> dict:
     """Each model's recipe choice on validation (``selection.recipe_search``), with the
-    seed-0 run of every candidate (``runs``) and the seeds that confirm the choice."""
+    runs of the seeds that confirm the choice (``confirm_runs``)."""
     records = load_results(results_dir) if records is None else records
     searches = {}
     for model in SPECS:
         search = recipe_search(model, records)
         if search:
             improvement = get_experiment(search["experiments"][search["chosen"]])
-            runs = {name: f"{exp_id}-s0" for name, exp_id in search["experiments"].items()}
+            confirm = [seed for seed in improvement.seeds if seed != 0]
             searches[model] = {
                 **search,
-                "runs": runs,
-                "confirm_seeds": [s for s in improvement.seeds if s != 0],
+                "confirm_seeds": confirm,
+                "confirm_runs": [improvement.run_id(seed) for seed in confirm],
             }
     return searches
 
@@ -271,9 +273,7 @@ def not_chosen(searches: dict[str, dict]) -> set[str]:
     }
 
 
-def recipe_group(
-    records: list[dict], arch: str, recipe_name: str | None, searches: dict | None = None
-) -> list[dict]:
+def recipe_group(records: list[dict], arch: str, recipe_name: str | None) -> list[dict]:
     """The runs of ``arch`` under a named recipe at its budget; None or ``"original"``:
     its reproduction."""
     if recipe_name in (None, ORIGINAL_RECIPE):
@@ -288,8 +288,6 @@ def recipe_group(
     return [r for r in records if r["experiment"] in wanted]
 
 
-def recipe_representative(
-    records: list[dict], arch: str, recipe_name: str | None, searches: dict | None = None
-) -> dict:
+def recipe_representative(records: list[dict], arch: str, recipe_name: str | None) -> dict:
     """The seed standing for ``arch`` under a named recipe: best on validation."""
-    return by_validation(recipe_group(records, arch, recipe_name, searches))
+    return by_validation(recipe_group(records, arch, recipe_name))

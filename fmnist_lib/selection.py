@@ -51,7 +51,7 @@ def recipe_search(model: str, records: list[dict]) -> dict | None:
     """
     by_name = {r["name"]: r for r in records}
     scored = []
-    runs = {}
+    experiments, runs = {}, {}
     declared = None
     for experiment in candidates(model):
         if experiment.role == IMPROVEMENT:
@@ -59,13 +59,15 @@ def recipe_search(model: str, records: list[dict]) -> dict | None:
         record = by_name.get(experiment.run_id(0))
         if record is not None:
             scored.append((experiment.recipe, record["metrics"]["selection_val_accuracy"]))
-            runs[experiment.recipe] = experiment.id
+            experiments[experiment.recipe] = experiment.id
+            runs[experiment.recipe] = record["name"]
     if not scored or declared is None:
         return None
     return {
         "rule": RECIPE_RULE,
         "validation_accuracy": dict(scored),
-        "experiments": runs,
+        "experiments": experiments,
+        "runs": runs,
         "chosen": choose_recipe(scored),
         "declared": declared,
     }

@@ -17,10 +17,9 @@ from .config import TrainConfig
 from .metrics import percent
 from .models import count_params
 from .reference import ORIGINAL_RESULTS
-from .results import machine, recipe_group
 from .specs import get_spec
 from .tables import headline
-from .verdict import reproduction_match, spread
+from .verdict import format_spread
 
 HISTORY_COLUMNS = [
     "loss",
@@ -93,19 +92,20 @@ def run_table(metrics: dict) -> pd.DataFrame:
     return table
 
 
-def findings(records: list[dict], searches: dict | None = None) -> str:
+def findings(records: list[dict]) -> str:
     """The evaluation's conclusions in markdown, every number and verdict read from
-    results/ through ``tables.headline`` and ``fmnist_lib.verdict``."""
+    results/ through ``tables.headline`` (which takes them from ``fmnist_lib.verdict``)."""
     lines = []
     for model, row in headline(records).iterrows():
         if row["reproduction seeds"]:
-            runs = recipe_group(records, model, None)
-            result = spread(r["metrics"]["test"]["accuracy"] for r in runs)
-            match = reproduction_match(row["original"], result, sorted({machine(r) for r in runs}))
+            result = format_spread(
+                row["reproduction"], row["reproduction sd"], row["reproduction seeds"]
+            )
             lines.append(
-                f"* {model}, reproduction (original recipe): {result.describe()} against the "
+                f"* {model}, reproduction (original recipe): {result} against the "
                 f"original's {percent(row['original'])}, "
-                f"{100 * (result.mean - row['original']):+.2f} points: {match.text}."
+                f"{100 * (row['reproduction'] - row['original']):+.2f} points: "
+                f"{row['reproduction verdict']}."
             )
         if row["improvement seeds"]:
             hours = f", {row['improvement seconds'] / 3600:.2f} h of training per run"

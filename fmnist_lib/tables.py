@@ -12,11 +12,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .experiments import EXPERIMENTS, IMPROVEMENT
+from .experiments import EXPERIMENTS, IMPROVEMENT, LONGER
 from .metrics import holm, mcnemar_test
 from .paths import RESULTS_DIR
 from .recipes import same_training
-from .reference import HUMAN_PERFORMANCE, ORIGINAL_VGG_80_EPOCHS, PUBLISHED_SVC_RBF_C10
+from .reference import (
+    HUMAN_PERFORMANCE,
+    ORIGINAL_MACHINE,
+    ORIGINAL_VGG_80_EPOCHS,
+    PUBLISHED_SVC_RBF_C10,
+    original_run,
+)
 from .results import (
     ORIGINAL_RECIPE,
     by_validation,
@@ -30,7 +36,7 @@ from .results import (
     summary,
 )
 from .specs import OWN, SPECS, get_spec
-from .verdict import spread, target_verdict
+from .verdict import reproduction_match, spread, target_verdict
 
 
 def _improvement(records: list[dict], model: str, standing: dict) -> tuple[str, list[dict]]:
@@ -47,13 +53,20 @@ def _improvement(records: list[dict], model: str, standing: dict) -> tuple[str, 
     return label, [r for r in records if r["group"] == chosen["group"]]
 
 
-def headline(records: list[dict], searches: dict | None = None) -> pd.DataFrame:
-    """One row per model: the original, its reproduction, the improvement chosen on
-    validation, and the improvement's verdict against the model's target."""
+def _reproduction_verdict(spec, runs: list[dict]) -> str:
+    """Whether the reproduction matches the original's run (``verdict.reproduction_match``)."""
+    if not (runs and spec.original):
+        return ""
+    machines = sorted({machine(r) for r in runs})
+    return reproduction_match(spec.original["test_accuracy"], spread(_tests(runs)), machines).text
+
+
+def headline(records: list[dict]) -> pd.DataFrame:
+    """One row per model: the original, its reproduction and whether it matches, the
+    improvement chosen on validation and its verdict against the model's target."""
     standing = representatives(records) if records else {}
     rows = {}
-    for model in [*SPECS, *sorted({r["model"] for r in records} - set(SPECS))]:
-        spec = get_spec(model)
+    for model, spec in SPECS.items():
         reproduction = recipe_group(records, model, None)
         label, improvement = _improvement(records, model, standing)
         if not reproduction and not improvement:
@@ -69,6 +82,7 @@ def headline(records: list[dict], searches: dict | None = None) -> pd.DataFrame:
             "reproduction": repro.mean,
             "reproduction sd": repro.sd,
             "reproduction seeds": repro.n,
+            "reproduction verdict": _reproduction_verdict(spec, reproduction),
             "improvement recipe": label,
             "improvement recipe text": recipe(improvement[0]["config"]) if improvement else "",
             "improvement": better.mean,
@@ -115,13 +129,8 @@ def comparison(records: list[dict]) -> pd.DataFrame:
 
 
 def _original_at(model: str, images_seen: int) -> float:
-    """The original's test accuracy for ``model`` at about this budget (within 5%)."""
-    spec = get_spec(model)
-    runs = [spec.original, ORIGINAL_VGG_80_EPOCHS if model == "vgg" else None]
-    for run in filter(None, runs):
-        if abs(images_seen / run["images_seen"] - 1) <= 0.05:
-            return run["test_accuracy"]
-    return np.nan
+    """The original's test accuracy for ``model`` at about this budget, else nan."""
+    return original_run(model, images_seen).get("test_accuracy", np.nan)
 
 
 def longer_runs(records: list[dict], arch: str = "vgg") -> pd.DataFrame:
@@ -131,17 +140,19 @@ def longer_runs(records: list[dict], arch: str = "vgg") -> pd.DataFrame:
         rows.append(
             {
                 "who": "the original (80 epochs)",
-                "recipe": "original",
+                "recipe": ORIGINAL_RECIPE,
                 "images seen": ORIGINAL_VGG_80_EPOCHS["images_seen"],
                 "seeds": 1,
                 "test accuracy": ORIGINAL_VGG_80_EPOCHS["test_accuracy"],
                 "sd": np.nan,
                 "seconds": ORIGINAL_VGG_80_EPOCHS["train_seconds"],
-                "machine": "laptop GPU (Quadro 3000)",
+                "machine": ORIGINAL_MACHINE,
             }
         )
     table = summary([r for r in records if r["model"] == arch])
-    for _, row in table[table["role"] == "longer run"].iterrows() if len(table) else []:
+    if table.empty:
+        return pd.DataFrame(rows)
+    for _, row in table[table["role"] == LONGER].iterrows():
         rows.append(
             {
                 "who": f"this project ({row['epochs']} epochs)",

@@ -31,11 +31,15 @@ class Spread:
     high: float
 
     def describe(self) -> str:
-        """``93.27% ± 0.25 (3)``; one seed has no ± part."""
-        if not self.n:
-            return "—"
-        sd = "" if math.isnan(self.sd) else f" ± {100 * self.sd:.2f}"
-        return f"{100 * self.mean:.2f}%{sd} ({self.n})"
+        return format_spread(self.mean, self.sd, self.n)
+
+
+def format_spread(mean: float, sd: float, n: int) -> str:
+    """``93.27% ± 0.25 (3)``; one seed has no ± part, none is a dash."""
+    if not n:
+        return "—"
+    spread_text = "" if math.isnan(sd) else f" ± {100 * sd:.2f}"
+    return f"{100 * mean:.2f}%{spread_text} ({int(n)})"
 
 
 def spread(values) -> Spread:
