@@ -86,7 +86,7 @@ class Experiment:
 def _at_budget(model: str, recipe: str, role: str = CANDIDATE, seeds=(0,)) -> Experiment:
     """An experiment at the model's own budget (the original's, for its architectures)."""
     spec = SPECS[model]
-    name = {REPRODUCTION: f"{model}-full"}.get(role, f"{model}-{recipe}")
+    name = f"{model}-full" if role == REPRODUCTION else f"{model}-{recipe}"
     return Experiment(name, model, recipe, Budget(images=spec.budget_images), tuple(seeds), role)
 
 

@@ -18,7 +18,7 @@ from .experiments import EXPERIMENTS, Experiment, get_experiment
 from .paths import PROJECT_ROOT, RESULTS_DIR
 from .readme import update_readme
 from .results import add_run, load_results
-from .runs import COMPLETED, read_json, read_status
+from .runs import read_json, read_status
 from .training import train
 from .verdict import spread
 
@@ -59,14 +59,16 @@ def states(results_dir=RESULTS_DIR, runs_dir=RUNS_DIR) -> pd.DataFrame:
 
 
 def _train_or_resume(experiment: Experiment, seed: int, runs_dir: Path) -> Path:
+    """``training.train`` with resume: a new run starts, an interrupted one continues, a
+    completed one is left as it is. A run that started keeps its saved settings (a time
+    budget's fitted epochs among them)."""
     run_dir = runs_dir / experiment.run_id(seed)
-    if run_dir.is_dir() and (run_dir / "config.json").exists():
-        if read_status(run_dir)["state"] == COMPLETED:
-            return run_dir
-        saved = TrainConfig.from_dict(read_json(run_dir / "config.json"))
-        return train(saved, run_dir=run_dir, resume=True)
-    config = experiment.config(seed, out_dir=str(runs_dir), run_name=experiment.run_id(seed))
-    return train(config)
+    saved = run_dir / "config.json"
+    if saved.exists():
+        config = TrainConfig.from_dict(read_json(saved))
+    else:
+        config = experiment.config(seed, out_dir=str(runs_dir), run_name=run_dir.name)
+    return train(config, run_dir=run_dir, resume=True)
 
 
 def run_experiments(
