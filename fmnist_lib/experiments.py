@@ -40,7 +40,13 @@ class Budget:
             raise ConfigError(f"budget: give exactly one of images, epochs, seconds ({self})")
 
     def settings(self) -> dict:
-        return {"budget_images": self.images, "epochs": self.epochs, "budget_seconds": self.seconds}
+        """The one TrainConfig setting this budget sets."""
+        settings = {
+            "budget_images": self.images,
+            "epochs": self.epochs,
+            "budget_seconds": self.seconds,
+        }
+        return {key: value for key, value in settings.items() if value is not None}
 
     def describe(self) -> str:
         if self.images is not None:
@@ -52,6 +58,8 @@ class Budget:
 
 @dataclass(frozen=True)
 class Experiment:
+    """A model trained with a named recipe for a budget, once per seed, in a role."""
+
     id: str
     model: str
     recipe: str
@@ -77,10 +85,8 @@ class Experiment:
 
     def config(self, seed: int, **overrides) -> TrainConfig:
         """The run's settings: the full profile, the recipe, the budget and the seed."""
-        lengths = {key: value for key, value in self.budget.settings().items() if value}
-        return profile_config(
-            self.model, "full", self.recipe, seed=seed, **lengths, **{"verbose": 0, **overrides}
-        )
+        settings = {**self.budget.settings(), "seed": seed, "verbose": 0, **overrides}
+        return profile_config(self.model, "full", self.recipe, **settings)
 
 
 def _at_budget(model: str, recipe: str, role: str = CANDIDATE, seeds=(0,)) -> Experiment:
@@ -228,8 +234,8 @@ def candidates(model: str) -> list[Experiment]:
     ]
 
 
-def by_role(role: str, model: str | None = None) -> list[Experiment]:
-    return [e for e in EXPERIMENTS.values() if e.role == role and model in (None, e.model)]
+def by_role(role: str) -> list[Experiment]:
+    return [e for e in EXPERIMENTS.values() if e.role == role]
 
 
 def declaration_problems(record: dict) -> list[str]:

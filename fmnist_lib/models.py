@@ -163,11 +163,6 @@ def list_models() -> list[str]:
     return model_names()
 
 
-def check_model_name(name: str) -> str:
-    get_spec(name)
-    return name
-
-
 def load_builder(name: str) -> Callable:
     """The builder function a model's spec names as ``module:function``."""
     module_name, function = get_spec(name).builder.split(":", 1)
@@ -188,11 +183,11 @@ def build_model(
     ``batch_norm`` picks the batch-norm layer: "fused" (this project's, the
     default) or "keras" (Keras' own, unfused on TensorFlow), to compare the two.
     """
-    check_model_name(name)
+    builder = load_builder(name)  # an unknown name fails here, naming the valid ones
     check_batch_norm(batch_norm)
     inputs = keras.Input(INPUT_SHAPE, name="image")
     augmenter = build_augmentation(augmentation, seed=seed)
-    body = load_builder(name)(BATCH_NORMS[batch_norm])
+    body = builder(BATCH_NORMS[batch_norm])
     if isinstance(body, list):
         stack = [inputs, *([augmenter] if augmenter is not None else []), *body]
         return keras.Sequential(stack, name=name)

@@ -103,14 +103,17 @@ def recipe_settings(name: str) -> dict:
     return dict(RECIPES[name])
 
 
-def check_recipes() -> None:
+def check_recipes(recipes: dict[str, dict]) -> None:
     """Every recipe sets only recipe settings (ConfigError naming the valid ones)."""
-    for name, settings in RECIPES.items():
+    for name, settings in recipes.items():
         unknown = sorted(set(settings) - set(RECIPE_SETTINGS))
         if unknown:
             raise ConfigError(
                 f"recipe {name}: {unknown} are not recipe settings; valid: {list(RECIPE_SETTINGS)}"
             )
+
+
+check_recipes(RECIPES)  # a bad declaration fails on import, before anything trains
 
 
 def same_training(first: str, second: str) -> bool:

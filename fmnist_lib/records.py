@@ -51,8 +51,8 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[\w.+-]+/)*[\w.+-]+")
 
 def machine_kind(hardware: dict) -> str:
     """The kind of machine a run trained on: CPU name, native bf16, GPUs."""
-    gpus = ", ".join(hardware.get("gpus", []))
-    bf16 = " (AVX-512 BF16)" if hardware.get("bf16") else ""
+    gpus = ", ".join(hardware["gpus"])
+    bf16 = " (AVX-512 BF16)" if hardware["bf16"] else ""
     return f"{hardware['cpu']}{bf16}" + (f" + {gpus}" if gpus else "")
 
 

@@ -11,7 +11,7 @@ from fmnist_lib.config import (
     TrainConfig,
     profile_config,
 )
-from fmnist_lib.recipes import recipe_settings
+from fmnist_lib.recipes import RECIPES, check_recipes, recipe_settings
 from fmnist_lib.specs import OWN, SPECS, get_spec, with_role
 
 
@@ -156,3 +156,9 @@ def test_a_recipe_changes_how_it_trains_not_the_budget():
     assert profile_config("vgg", "quick", recipe="cosine-flip-ls", seed=2).seed == 2
     with pytest.raises(ConfigError, match="recipe: unknown recipe 'nope'; valid: original, "):
         profile_config("vgg", "quick", recipe="nope")
+
+
+def test_a_recipe_sets_only_recipe_settings():
+    check_recipes(RECIPES)
+    with pytest.raises(ConfigError, match=r"recipe bad: \['arch'\] are not recipe settings"):
+        check_recipes({"bad": {"arch": "vgg", "lr_schedule": "cosine"}})
