@@ -107,6 +107,12 @@ SPECS: dict[str, ModelSpec] = {
 }
 
 
+# A user's model trains by default at the budget the original's arch2 and VGG share,
+# with a recipe this project's search found for both; either can be declared instead.
+USER_BUDGET = ORIGINAL_RESULTS["vgg"]["images_seen"]
+USER_RECIPE = "cosine-flip-ls"
+
+
 def model_names() -> list[str]:
     return list(SPECS)
 
@@ -114,8 +120,59 @@ def model_names() -> list[str]:
 def get_spec(name: str) -> ModelSpec:
     """The spec of a registered model; ValueError naming the valid ones otherwise."""
     if name not in SPECS:
-        raise ValueError(f"arch: unknown model {name!r}; valid names are {model_names()}")
+        raise ValueError(
+            f"arch: unknown model {name!r}; valid names are {model_names()}, "
+            "or a builder of your own as MODULE:FUNCTION or path/to/file.py:FUNCTION"
+        )
     return SPECS[name]
+
+
+def role_of(name: str) -> str:
+    """A model's role; a name the registry does not know is a user's model."""
+    return SPECS[name].role if name in SPECS else USER
+
+
+def is_builder_reference(arch: str) -> bool:
+    """Whether ``--arch`` names a builder (``MODULE:FUNCTION``) rather than a model."""
+    return ":" in arch
+
+
+def user_model_name(builder: str) -> str:
+    """The name a user's builder's runs are recorded under: its function's name."""
+    return builder.rsplit(":", 1)[1]
+
+
+def register_model(
+    builder: str,
+    name: str | None = None,
+    description: str = "",
+    budget_images: int = USER_BUDGET,
+    recipe: str = USER_RECIPE,
+) -> ModelSpec:
+    """Register a user's model ``builder`` (``MODULE:FUNCTION`` or ``file.py:FUNCTION``).
+
+    The builder is imported only when the model is built. Registering the same
+    builder twice is allowed; a name taken by another model is a ValueError.
+    """
+    if not is_builder_reference(builder):
+        raise ValueError(f"builder: {builder!r} is not MODULE:FUNCTION or path/to/file.py:FUNCTION")
+    name = name or user_model_name(builder)
+    spec = ModelSpec(
+        name=name,
+        builder=builder,
+        role=USER,
+        description=description or f"a user's model ({builder})",
+        budget_images=budget_images,
+        recipe=recipe,
+    )
+    known = SPECS.get(name)
+    if known is not None and known.builder != builder:
+        raise ValueError(
+            f"arch: the name {name!r} is taken by {known.builder}; name your builder "
+            f"function otherwise (taken: {model_names()})"
+        )
+    SPECS[name] = spec
+    return spec
 
 
 def with_role(role: str) -> list[ModelSpec]:
