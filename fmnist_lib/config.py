@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .errors import ConfigError
 from .recipes import recipe_settings
 from .reference import ORIGINAL_AUGMENTATION
-from .specs import get_spec
+from .specs import get_spec, is_builder_reference, register_model, user_model_name
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 # Adam with Keras defaults and RMSprop(5e-4) are the original's two choices.
@@ -68,6 +68,7 @@ class TrainConfig:
     """
 
     arch: str = "vgg"
+    builder: str | None = None  # a user's model: MODULE:FUNCTION or path/to/file.py:FUNCTION
     epochs: int | None = None
     budget_images: int | None = None
     budget_seconds: float | None = None  # seconds of training; the epochs are fitted to it
@@ -98,7 +99,7 @@ class TrainConfig:
         # `fmnist --help` (which imports this module) loads no Keras.
         from .augment import check_augmentation
 
-        _as_config_error(lambda: get_spec(self.arch))
+        self._resolve_model()
         _int_range("epochs", self.epochs, 1, 10_000, optional=True)
         _int_range("budget_images", self.budget_images, 1, 10**10, optional=True)
         if self.budget_seconds is not None:
@@ -141,6 +142,19 @@ class TrainConfig:
                 "validation images; raise subset or val_fraction"
             )
         object.__setattr__(self, "epochs", self._resolve_epochs())
+
+    def _resolve_model(self) -> None:
+        """``arch`` as a builder reference registers a user's model named after it."""
+        if not isinstance(self.arch, str):
+            raise ConfigError(f"arch: expected a model name or MODULE:FUNCTION, got {self.arch!r}")
+        if is_builder_reference(self.arch):
+            if self.builder not in (None, self.arch):
+                raise ConfigError(f"arch {self.arch!r} and builder {self.builder!r} disagree")
+            object.__setattr__(self, "builder", self.arch)
+            object.__setattr__(self, "arch", user_model_name(self.arch))
+        if self.builder is not None:
+            _as_config_error(lambda: register_model(self.builder, name=self.arch))
+        _as_config_error(lambda: get_spec(self.arch))
 
     def _resolve_epochs(self) -> int | None:
         if self.budget_seconds is not None:
@@ -242,8 +256,13 @@ def profile_config(
     trains, not the budget; ``overrides`` replace single settings.
     """
     _choice("profile", profile, PROFILES)
-    spec = _as_config_error(lambda: get_spec(arch))
-    base: dict = {"arch": arch, **recipe_settings(recipe or spec.recipe)}
+    if is_builder_reference(arch):
+        spec = _as_config_error(lambda: register_model(arch))
+        base: dict = {"arch": spec.name, "builder": arch}
+    else:
+        spec = _as_config_error(lambda: get_spec(arch))
+        base = {"arch": arch}
+    base.update(recipe_settings(recipe or spec.recipe))
     if profile == "full":
         base["budget_images"] = spec.budget_images
     elif profile == "quick":

@@ -15,6 +15,10 @@ class ConfigError(ValueError):
     """A training setting is unknown or out of range."""
 
 
+class ModelContractError(ConfigError):
+    """A user's model builder cannot be imported, fails, or breaks the model contract."""
+
+
 class DataError(RuntimeError):
     """The dataset is missing, unreadable or not the official Fashion-MNIST."""
 

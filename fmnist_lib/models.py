@@ -11,15 +11,21 @@ float32 so that mixed precision never rounds the probabilities.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import inspect
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import keras
+import numpy as np
 from keras import layers
 
 from .augment import build_augmentation
 from .data import NUM_CLASSES
+from .errors import ModelContractError
 from .layers import FusedBatchNormalization
-from .specs import get_spec, model_names
+from .specs import USER, get_spec, model_names
 
 INPUT_SHAPE = (28, 28, 1)
 
@@ -163,10 +169,46 @@ def list_models() -> list[str]:
     return model_names()
 
 
+def _import_target(target: str):
+    """The module a builder reference names: a dotted module, or a ``.py`` file's path."""
+    if target.endswith(".py"):
+        path = Path(target).expanduser()
+        if not path.is_file():
+            raise ModelContractError(f"{target}: no such file (expected path/to/file.py:FUNCTION)")
+        module_name = f"fmnist_user_models.{path.stem}"
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module  # so that Keras can resolve classes defined there
+        spec.loader.exec_module(module)
+        return module
+    return importlib.import_module(target)
+
+
 def load_builder(name: str) -> Callable:
-    """The builder function a model's spec names as ``module:function``."""
-    module_name, function = get_spec(name).builder.split(":", 1)
-    return getattr(importlib.import_module(module_name), function)
+    """The builder function a model's spec names as ``module:function`` (or ``file.py:``).
+
+    A user's builder that cannot be imported or is not callable is a
+    ModelContractError naming the reference and what was expected.
+    """
+    reference = get_spec(name).builder
+    target, function = reference.rsplit(":", 1)
+    try:
+        module = _import_target(target)
+    except ModelContractError:
+        raise
+    except Exception as err:  # the user's module: any error in it is theirs to see
+        raise ModelContractError(
+            f"{reference}: importing {target} failed ({type(err).__name__}: {err})"
+        ) from None
+    builder = getattr(module, function, None)
+    if builder is None:
+        raise ModelContractError(f"{reference}: {target} has no attribute {function!r}")
+    if not callable(builder):
+        raise ModelContractError(
+            f"{reference}: {function} is a {type(builder).__name__}, expected a function "
+            "that returns the model"
+        )
+    return builder
 
 
 def check_batch_norm(batch_norm: str) -> str:
@@ -175,24 +217,86 @@ def check_batch_norm(batch_norm: str) -> str:
     return batch_norm
 
 
+_CONTRACT = (
+    "a keras.Model or a list of Keras layers for 28x28x1 inputs in [0, 1], or a function "
+    f"from the input tensor to the output, ending in {NUM_CLASSES} class probabilities"
+)
+
+
+def _call_builder(name: str, builder: Callable, batch_norm: str):
+    """The builder's network; this project's builders take the batch-norm layer to use."""
+    reference = get_spec(name).builder
+    takes_batch_norm = "batch_norm" in inspect.signature(builder).parameters
+    try:
+        return builder(BATCH_NORMS[batch_norm]) if takes_batch_norm else builder()
+    except Exception as err:
+        raise ModelContractError(
+            f"{reference}: the builder raised {type(err).__name__}: {err}"
+        ) from None
+
+
+def _assemble(name: str, body, inputs, augmenter) -> keras.Model:
+    """The model: ``inputs`` -> optional augmentation -> the builder's network."""
+    reference = get_spec(name).builder
+    if isinstance(body, (list, tuple)):
+        if not body or not all(isinstance(layer, layers.Layer) for layer in body):
+            raise ModelContractError(f"{reference}: returned a list that is not all Keras layers")
+        stack = [inputs, *([augmenter] if augmenter is not None else []), *body]
+        return keras.Sequential(stack, name=name)
+    if not callable(body):
+        raise ModelContractError(
+            f"{reference}: returned {type(body).__name__!r}; expected {_CONTRACT}"
+        )
+    x = augmenter(inputs) if augmenter is not None else inputs
+    try:
+        outputs = body(x)
+    except Exception as err:
+        raise ModelContractError(
+            f"{reference}: the model fails on 28x28x1 inputs ({type(err).__name__}: {err}); "
+            f"expected {_CONTRACT}"
+        ) from None
+    return keras.Model(inputs, outputs, name=name)
+
+
+def _check_outputs(name: str, model: keras.Model) -> None:
+    """Ten class probabilities per image, or a ModelContractError saying what came instead."""
+    reference = get_spec(name).builder
+    shape = tuple(model.outputs[0].shape) if len(model.outputs) == 1 else None
+    if shape is None or shape[1:] != (NUM_CLASSES,):
+        raise ModelContractError(
+            f"{reference}: the output shape is {shape or 'several outputs'}; "
+            f"expected (None, {NUM_CLASSES}): {NUM_CLASSES} class probabilities"
+        )
+    sums = keras.ops.convert_to_numpy(
+        keras.ops.sum(
+            keras.ops.cast(model(np.full((2, *INPUT_SHAPE), 0.5, "float32")), "float32"), -1
+        )
+    )
+    if not np.allclose(sums, 1.0, atol=1e-2):
+        raise ModelContractError(
+            f"{reference}: the outputs are not probabilities (they sum to {sums[0]:.3g}); "
+            "end the model with a softmax"
+        )
+
+
 def build_model(
     name: str, augmentation=(), seed: int | None = None, batch_norm: str = "fused"
 ) -> keras.Model:
     """Build a registered model; ``augmentation`` names layers put in front of it.
 
-    ``batch_norm`` picks the batch-norm layer: "fused" (this project's, the
-    default) or "keras" (Keras' own, unfused on TensorFlow), to compare the two.
+    ``batch_norm`` picks the batch-norm layer of this project's builders: "fused"
+    (this project's, the default) or "keras" (Keras' own, unfused on TensorFlow).
+    A user's builder that breaks the contract is a ModelContractError.
     """
     builder = load_builder(name)  # an unknown name fails here, naming the valid ones
     check_batch_norm(batch_norm)
     inputs = keras.Input(INPUT_SHAPE, name="image")
     augmenter = build_augmentation(augmentation, seed=seed)
-    body = builder(BATCH_NORMS[batch_norm])
-    if isinstance(body, list):
-        stack = [inputs, *([augmenter] if augmenter is not None else []), *body]
-        return keras.Sequential(stack, name=name)
-    x = augmenter(inputs) if augmenter is not None else inputs
-    return keras.Model(inputs, body(x), name=name)
+    body = _call_builder(name, builder, batch_norm)
+    model = _assemble(name, body, inputs, augmenter)
+    if get_spec(name).role == USER:
+        _check_outputs(name, model)
+    return model
 
 
 def count_params(model: keras.Model) -> dict[str, int]:

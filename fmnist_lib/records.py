@@ -65,6 +65,8 @@ def normalised_config(config: dict, metrics: dict) -> dict:
     own number of images).
     """
     full = TrainConfig.from_dict(config).to_dict()
+    if full["builder"] is None:  # a registered model: its name is its identity
+        full.pop("builder")
     for field in FLOAT_FIELDS:  # 900 and 900.0 are one setting
         if full[field] is not None:
             full[field] = float(full[field])

@@ -37,7 +37,7 @@ from .data import NUM_CLASSES, DataSplits, prepare_splits
 from .errors import RunError, TrainingError
 from .inference import predict_probabilities
 from .metrics import evaluate_probabilities
-from .models import count_params
+from .models import build_model, count_params
 from .runs import (
     COMPLETED,
     FAILED,
@@ -120,6 +120,9 @@ def train(
     if resumed_from == COMPLETED:
         _log(config, f"{run_dir}: already completed; nothing to do")
         return run_dir
+    if config.builder is not None:  # a user's builder meets the contract before anything is written
+        build_model(config.arch)
+        keras.backend.clear_session()
     run_dir.mkdir(parents=True, exist_ok=True)
     if config.epochs is None:  # a time budget: its epochs are fitted to this machine now
         config, time_budget = fit_to_time_budget(config)

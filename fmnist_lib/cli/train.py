@@ -29,7 +29,9 @@ def _model_and_budget(p):
         "--arch",
         default=None,
         help="model name: arch1, arch2, vgg (the original's) or resnet, resnet64, resnet96 "
-        "(ours); default vgg",
+        "(ours); default vgg. Or a model of your own as MODULE:FUNCTION or "
+        "path/to/file.py:FUNCTION (examples/small_cnn.py), which trains at the "
+        "original's budget with the recipe for users' models unless told otherwise",
     )
     p.add_argument(
         "--profile",
@@ -103,7 +105,15 @@ def _augmentation_and_data(p):
         type=float,
         help="validation share of the training images, in (0, 0.5] (default 0.1)",
     )
-    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    seeds = p.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int, help="random seed (default 0)")
+    seeds.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        metavar="SEED",
+        help="train one run per seed, one after the other (e.g. the reference seeds 0 1 2)",
+    )
     p.add_argument(
         "--subset", type=int, help="use a stratified subset of N training images (quick runs)"
     )
@@ -130,6 +140,13 @@ def _run_options(p):
     p.add_argument("--run-name", help="run directory name (default ARCH-sSEED-TIMESTAMP)")
     p.add_argument("--data-dir", help="folder with the four Fashion-MNIST .gz files")
     p.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    p.add_argument(
+        "--record",
+        action="store_true",
+        help="record each finished run in results/ (as MODEL-RECIPE-sSEED), where the "
+        "tables and notebook 04 put it beside the reference models",
+    )
+    p.add_argument("--results-dir", default=None, help="where --record writes (default results/)")
     p.add_argument(
         "--resume",
         metavar="DIR",
