@@ -9,25 +9,37 @@ from __future__ import annotations
 
 import keras
 
+# Each layer at strength 1; ``strength`` scales the amount of change: the angle,
+# the shift, the share of images erased (flipping has no amount).
+STRENGTH_RANGE = (0.25, 3.0)
 
-def _rotate(seed):
+
+def _rotate(seed, strength):
     # The original rotated by up to 10 degrees and filled with the nearest pixel.
-    return keras.layers.RandomRotation(10 / 360, fill_mode="nearest", seed=seed, name="rotate")
-
-
-def _flip(seed):
-    return keras.layers.RandomFlip("horizontal", seed=seed, name="flip")
-
-
-def _translate(seed):
-    return keras.layers.RandomTranslation(
-        0.1, 0.1, fill_mode="constant", fill_value=0.0, seed=seed, name="translate"
+    return keras.layers.RandomRotation(
+        strength * 10 / 360, fill_mode="nearest", seed=seed, name="rotate"
     )
 
 
-def _erase(seed):
+def _flip(seed, strength):
+    return keras.layers.RandomFlip("horizontal", seed=seed, name="flip")
+
+
+def _translate(seed, strength):
+    shift = min(0.1 * strength, 0.5)
+    return keras.layers.RandomTranslation(
+        shift, shift, fill_mode="constant", fill_value=0.0, seed=seed, name="translate"
+    )
+
+
+def _erase(seed, strength):
     return keras.layers.RandomErasing(
-        factor=0.5, scale=(0.02, 0.25), fill_value=0.0, value_range=(0, 1), seed=seed, name="erase"
+        factor=min(0.5 * strength, 1.0),
+        scale=(0.02, 0.25),
+        fill_value=0.0,
+        value_range=(0, 1),
+        seed=seed,
+        name="erase",
     )
 
 
@@ -54,14 +66,16 @@ def check_augmentation(names) -> tuple[str, ...]:
     return names
 
 
-def build_augmentation(names, seed: int | None = None) -> keras.Sequential | None:
+def build_augmentation(
+    names, seed: int | None = None, strength: float = 1.0
+) -> keras.Sequential | None:
     """A Sequential of the named layers (float32, whatever the precision policy)."""
     names = check_augmentation(names)
     if not names:
         return None
     layers = []
     for offset, name in enumerate(names):
-        layer = AUGMENTATIONS[name](None if seed is None else seed + offset)
+        layer = AUGMENTATIONS[name](None if seed is None else seed + offset, strength)
         layer.dtype_policy = "float32"
         if keras.backend.backend() == "jax":
             # Keras marks RandomRotation and RandomTranslation unfit for XLA because

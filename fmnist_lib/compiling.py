@@ -60,7 +60,14 @@ def compile_model(
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_global_policy(precision)
     try:
-        model = build_model(config.arch, config.augmentation, config.seed, batch_norm)
+        model = build_model(
+            config.arch,
+            config.augmentation,
+            config.seed,
+            batch_norm,
+            augment_strength=config.augment_strength,
+            model_options=config.model_options,
+        )
         model.compile(
             optimizer=make_optimizer(config, steps_per_epoch, model),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),

@@ -69,6 +69,7 @@ class TrainConfig:
 
     arch: str = "vgg"
     builder: str | None = None  # a user's model: MODULE:FUNCTION or path/to/file.py:FUNCTION
+    model_options: dict = dataclasses.field(default_factory=dict)  # the builder's arguments
     epochs: int | None = None
     budget_images: int | None = None
     budget_seconds: float | None = None  # seconds of training; the epochs are fitted to it
@@ -81,6 +82,7 @@ class TrainConfig:
     weight_decay: float = 0.0  # decoupled (AdamW-style), on the kernels only
     ema_momentum: float | None = None  # validate and keep a moving average of the weights
     augmentation: tuple[str, ...] = ORIGINAL_AUGMENTATION
+    augment_strength: float = 1.0  # scales each augmentation's amount (fmnist_lib.augment)
     cutmix: float = 0.0  # share of training images given a patch of another (fmnist_lib.mixing)
     val_fraction: float = 0.1
     seed: int = 0
@@ -97,7 +99,7 @@ class TrainConfig:
     def __post_init__(self):
         # augment builds Keras layers: imported when a config is made, so that
         # `fmnist --help` (which imports this module) loads no Keras.
-        from .augment import check_augmentation
+        from .augment import STRENGTH_RANGE, check_augmentation
 
         self._resolve_model()
         _int_range("epochs", self.epochs, 1, 10_000, optional=True)
@@ -118,6 +120,7 @@ class TrainConfig:
         object.__setattr__(
             self, "augmentation", _as_config_error(lambda: check_augmentation(self.augmentation))
         )
+        _float_range("augment_strength", self.augment_strength, *STRENGTH_RANGE)
         _float_range("cutmix", self.cutmix, 0.0, 1.0)
         _float_range("val_fraction", self.val_fraction, 0.0, 0.5, open_low=True)
         _int_range("seed", self.seed, 0, 2**31 - 1)
@@ -155,6 +158,15 @@ class TrainConfig:
         if self.builder is not None:
             _as_config_error(lambda: register_model(self.builder, name=self.arch))
         _as_config_error(lambda: get_spec(self.arch))
+        options = self.model_options
+        if not isinstance(options, dict) or not all(
+            isinstance(k, str) and isinstance(v, (int, float, str, bool))
+            for k, v in options.items()
+        ):
+            raise ConfigError(
+                f"model_options: expected a mapping of argument names to numbers, strings "
+                f"or booleans, got {options!r}"
+            )
 
     def _resolve_epochs(self) -> int | None:
         if self.budget_seconds is not None:

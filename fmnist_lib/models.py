@@ -128,9 +128,9 @@ def _residual_block(x, filters: int, batch_norm, stride: int = 1):
     return layers.ReLU()(layers.Add()([y, shortcut]))
 
 
-def _residual_network(stem: int, widths: tuple[int, int], batch_norm) -> Callable:
+def _residual_network(stem: int, widths: tuple[int, int], batch_norm, blocks: int = 2) -> Callable:
     """A full-resolution stem convolution, then two residual stages at 14x14 and
-    7x7 (two blocks each), global average pooling and the classifier."""
+    7x7 (``blocks`` blocks each), global average pooling and the classifier."""
 
     def network(x):
         x = layers.Conv2D(stem, 3, padding="same", use_bias=False)(x)
@@ -138,31 +138,38 @@ def _residual_network(stem: int, widths: tuple[int, int], batch_norm) -> Callabl
         x = layers.ReLU()(x)
         for filters in widths:
             x = _residual_block(x, filters, batch_norm, stride=2)
-            x = _residual_block(x, filters, batch_norm)
+            for _ in range(blocks - 1):
+                x = _residual_block(x, filters, batch_norm)
         x = layers.GlobalAveragePooling2D()(x)
         return layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32")(x)
 
     return network
 
 
-def resnet(batch_norm=FusedBatchNormalization) -> Callable:
+def resnet(
+    batch_norm=FusedBatchNormalization, width: int = 48, blocks: int = 2, stem: int = 32
+) -> Callable:
     """This project's model: a small residual network sized for a 2-core CPU (375,242 trainable).
 
     The stem keeps full resolution for one convolution only; the residual stages
-    work at 14x14 (48 filters) and 7x7 (96 filters), two blocks each.
+    work at 14x14 (``width`` filters) and 7x7 (twice as many), ``blocks`` blocks
+    each. The defaults are the model; the options are what a search varies.
     """
-    return _residual_network(32, (48, 96), batch_norm)
+    for option, value in (("width", width), ("blocks", blocks), ("stem", stem)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 512:
+            raise ValueError(f"resnet {option}: {value!r} must be an integer in [1, 512]")
+    return _residual_network(stem, (width, 2 * width), batch_norm, blocks)
 
 
 # Wider versions of resnet: the same stages with more filters.
 def resnet64(batch_norm=FusedBatchNormalization) -> Callable:
     """resnet with stages of 64 and 128 filters (658,922 trainable)."""
-    return _residual_network(32, (64, 128), batch_norm)
+    return resnet(batch_norm, width=64)
 
 
 def resnet96(batch_norm=FusedBatchNormalization) -> Callable:
     """resnet twice as wide: a 64-filter stem, stages of 96 and 192 (1,495,434 trainable)."""
-    return _residual_network(64, (96, 192), batch_norm)
+    return resnet(batch_norm, width=96, stem=64)
 
 
 def list_models() -> list[str]:
@@ -223,12 +230,23 @@ _CONTRACT = (
 )
 
 
-def _call_builder(name: str, builder: Callable, batch_norm: str):
-    """The builder's network; this project's builders take the batch-norm layer to use."""
+def _call_builder(name: str, builder: Callable, batch_norm: str, options: dict):
+    """The builder's network; this project's builders take the batch-norm layer to use.
+
+    ``options`` (``TrainConfig.model_options``) are keyword arguments the builder declares.
+    """
     reference = get_spec(name).builder
-    takes_batch_norm = "batch_norm" in inspect.signature(builder).parameters
+    parameters = inspect.signature(builder).parameters
+    unknown = sorted(set(options) - set(parameters) - {"batch_norm"})
+    if unknown:
+        valid = [p for p in parameters if p != "batch_norm"]
+        raise ModelContractError(
+            f"{reference}: model_options {unknown} are not arguments of the builder; "
+            f"it takes {valid or 'none'}"
+        )
+    kwargs = {"batch_norm": BATCH_NORMS[batch_norm]} if "batch_norm" in parameters else {}
     try:
-        return builder(BATCH_NORMS[batch_norm]) if takes_batch_norm else builder()
+        return builder(**kwargs, **options)
     except Exception as err:
         raise ModelContractError(
             f"{reference}: the builder raised {type(err).__name__}: {err}"
@@ -280,19 +298,25 @@ def _check_outputs(name: str, model: keras.Model) -> None:
 
 
 def build_model(
-    name: str, augmentation=(), seed: int | None = None, batch_norm: str = "fused"
+    name: str,
+    augmentation=(),
+    seed: int | None = None,
+    batch_norm: str = "fused",
+    augment_strength: float = 1.0,
+    model_options: dict | None = None,
 ) -> keras.Model:
     """Build a registered model; ``augmentation`` names layers put in front of it.
 
     ``batch_norm`` picks the batch-norm layer of this project's builders: "fused"
     (this project's, the default) or "keras" (Keras' own, unfused on TensorFlow).
-    A user's builder that breaks the contract is a ModelContractError.
+    ``model_options`` go to the builder as keyword arguments (a width, a depth).
+    A builder that breaks the contract is a ModelContractError.
     """
     builder = load_builder(name)  # an unknown name fails here, naming the valid ones
     check_batch_norm(batch_norm)
     inputs = keras.Input(INPUT_SHAPE, name="image")
-    augmenter = build_augmentation(augmentation, seed=seed)
-    body = _call_builder(name, builder, batch_norm)
+    augmenter = build_augmentation(augmentation, seed=seed, strength=augment_strength)
+    body = _call_builder(name, builder, batch_norm, dict(model_options or {}))
     model = _assemble(name, body, inputs, augmenter)
     if get_spec(name).role == USER:
         _check_outputs(name, model)

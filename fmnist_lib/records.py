@@ -20,6 +20,9 @@ from .paths import PROJECT_ROOT
 
 SCHEMA_VERSION = 2
 # Settings that differ between the seeds of one group, or only say where files go.
+# Settings added after records began: left out of a group's identity at their
+# default, so that the records made before them keep their groups.
+LATER_FIELDS = {"builder": None, "model_options": {}, "augment_strength": 1.0}
 PER_RUN_FIELDS = ("seed", "run_name", "out_dir", "data_dir", "verbose")
 REQUIRED = {
     "schema_version": int,
@@ -65,10 +68,11 @@ def normalised_config(config: dict, metrics: dict) -> dict:
     own number of images).
     """
     full = TrainConfig.from_dict(config).to_dict()
-    if full["builder"] is None:  # a registered model: its name is its identity
-        full.pop("builder")
+    for field, default in LATER_FIELDS.items():  # at its default, as in the older records
+        if full[field] == default:
+            full.pop(field)
     for field in FLOAT_FIELDS:  # 900 and 900.0 are one setting
-        if full[field] is not None:
+        if full.get(field) is not None:
             full[field] = float(full[field])
     for field in PER_RUN_FIELDS:
         full.pop(field)

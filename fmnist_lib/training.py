@@ -120,8 +120,9 @@ def train(
     if resumed_from == COMPLETED:
         _log(config, f"{run_dir}: already completed; nothing to do")
         return run_dir
-    if config.builder is not None:  # a user's builder meets the contract before anything is written
-        build_model(config.arch)
+    if config.builder is not None or config.model_options:
+        # a user's builder, or options to one, meet the contract before anything is written
+        build_model(config.arch, model_options=config.model_options)
         keras.backend.clear_session()
     run_dir.mkdir(parents=True, exist_ok=True)
     if config.epochs is None:  # a time budget: its epochs are fitted to this machine now
