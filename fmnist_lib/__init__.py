@@ -6,4 +6,9 @@ metrics, predict, plots, summaries (what the training notebooks show),
 notebooks (batch runner), cli.
 """
 
+from . import quiet
+
+# Before any module of the package, or the notebook using it, loads TensorFlow.
+quiet.install()
+
 __version__ = "0.1.0"

@@ -284,6 +284,61 @@ def test_committed_figures_match_the_notebooks():
     assert names and names == committed, (sorted(names - committed), sorted(committed - names))
 
 
+# --- TensorFlow's C++ logs -------------------------------------------------------
+
+TF_NOTICES = ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard")
+
+
+def test_importing_the_package_keeps_tensorflow_notices_off_stderr():
+    """Any process that imports fmnist_lib, then TensorFlow through it, shows none of
+    TensorFlow's start-up notices; other lines written meanwhile still get through."""
+    code = (
+        "import os, fmnist_lib, tensorflow\n"
+        "from fmnist_lib import quiet, models\n"
+        "print(quiet.passed_through('I0 port.cc:153] oneDNN custom operations are on\\n"
+        "real error\\n'), end='')"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_CPP")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert not [n for n in TF_NOTICES if n in proc.stderr], proc.stderr
+    assert proc.stdout == "real error\n"
+
+
+def forward_fd_output_in_kernels(monkeypatch) -> None:
+    """Kernels started from here forward file descriptor 2 as a notebook's would: ipykernel
+    skips that when $PYTEST_CURRENT_TEST is set, which kernels would inherit."""
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+
+
+@pytest.mark.slow
+def test_an_interactive_kernel_shows_no_tensorflow_logs(tmp_path, monkeypatch):
+    """A notebook kernel as JupyterLab starts it (file descriptor 2 forwarded into the
+    notebook, no runner) shows no stderr from loading Keras through fmnist_lib."""
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("from fmnist_lib import hardware"),
+            nbformat.v4.new_code_cell("from fmnist_lib.models import build_model"),
+            nbformat.v4.new_code_cell("import os\n_ = os.write(2, b'C-level line\\n')"),
+            nbformat.v4.new_code_cell("import sys\nsys.stderr.flush()"),
+        ]
+    )
+    forward_fd_output_in_kernels(monkeypatch)
+    for key in [k for k in os.environ if k.startswith("TF_CPP")]:
+        monkeypatch.delenv(key)
+    client = NotebookClient(
+        nb, kernel_name=runner.KERNEL_NAME, resources={"metadata": {"path": tmp_path}}
+    )
+    client.execute()
+    first, second, *control = (c.outputs for c in nb.cells)
+    assert first == [] and second == [], second
+    # The kernel does forward C-level output (its pipe is read by a thread, so the
+    # line may come with the next cell): the quiet import is what keeps Keras silent.
+    assert "".join(o.get("text", "") for outputs in control for o in outputs) == "C-level line\n"
+
+
 # --- validation before anything runs -------------------------------------------
 
 
@@ -401,9 +456,10 @@ def test_failing_notebook_stops_the_batch(capsys, tmp_path):
 
 
 @pytest.mark.slow
-def test_c_level_logs_stay_out_of_the_executed_notebook(capsys, tmp_path):
+def test_c_level_logs_stay_out_of_the_executed_notebook(capsys, tmp_path, monkeypatch):
     """A library writing to file descriptor 2 (TensorFlow's C++ logs) does not reach
     the notebook; Python's own stderr still does, so real warnings stay visible."""
+    forward_fd_output_in_kernels(monkeypatch)
     folder, out = tmp_path / "nb", tmp_path / "out"
     folder.mkdir()
     make_notebook(
