@@ -269,3 +269,83 @@ def test_findings_and_tables_read_one_verdict():
     assert "open (1 of 3 seeds)" in text and "missed" not in text
     headline = tables.headline(own)
     assert headline.loc["resnet96", "verdict"] == verdict.OPEN
+
+
+# --- the evaluation's tables: one seed's images with its epochs, users' models -------
+
+
+def test_the_headline_reads_images_and_epochs_from_one_seed():
+    hour = [
+        fixture(f"h{s}", "resnet", s, 0.94, budget_seconds=3600, epochs=e, images_seen=n)
+        for s, e, n in ((0, 109, 5_886_000), (1, 102, 5_508_000), (2, 104, 5_616_000))
+    ]
+    row = tables.headline(hour).loc["resnet"]
+    assert (row["images seen"], row["epochs"]) == (5_508_000, 102)
+    assert tables.fewest_images(hour) == (5_508_000, 102)
+    assert tables.headline_view(hour).loc["resnet", "images seen (epochs)"] == "5,508,000 (102)"
+
+
+def test_a_reproduction_alone_gets_no_target():
+    runs = [
+        fixture(f"a{s}", "arch1", s, 0.908, experiment="arch1-full", recipe="original-noaug")
+        for s in range(3)
+    ]
+    row = tables.headline(runs).loc["arch1"]
+    assert row["reproduction seeds"] == 3 and row["target"] == "" and row["verdict"] == ""
+    view = tables.headline_view(runs).loc["arch1"]
+    assert view["target"] == "—" and view["reproduction"].endswith("matched")
+
+
+@pytest.fixture
+def user_runs(tmp_path):
+    """Records of a user's model the registry does not know, beside a reference model's,
+    with test predictions in a results folder of their own."""
+    builder = "my_models.py:mynet"
+    runs = [fixture(f"mynet-s{s}", "mynet", s, 0.93 + s / 100, builder=builder) for s in range(2)]
+    SPECS.pop("mynet")  # registered while the config was checked; unknown from here on
+    runs.append(fixture("ref-s0", "arch1", 0, 0.90))
+    y_true = np.arange(100) % 10
+    for i, record in enumerate(runs):
+        probs = np.eye(10)[np.where(np.arange(100) < 80 + 5 * i, y_true, (y_true + 1) % 10)]
+        folder = tmp_path / "runs"
+        folder.mkdir(exist_ok=True)
+        np.savez(folder / f"{record['name']}.npz", probs=probs.astype(np.float16), y_true=y_true)
+    return runs, tmp_path
+
+
+def test_a_users_model_stands_beside_the_references(user_runs):
+    runs, results_dir = user_runs
+    assert tables.models_shown(runs) == ["arch1", "mynet"]
+    headline = tables.headline(runs)
+    assert headline.loc["mynet", "role"] == "user" and headline.loc["mynet", "target"] == ""
+    assert headline.loc["mynet", "improvement seeds"] == 2
+    view = tables.headline_view(runs)
+    assert "nan" not in view.to_string().lower() and view.loc["mynet", "role"] == "user"
+    mcnemar = tables.mcnemar_comparisons(runs, {}, results_dir)
+    (row,) = mcnemar.to_dict("records")
+    assert row["model A"] == "mynet · custom" and row["model B"] == "arch1 · custom"
+    assert row["run A"] == "mynet-s1" and "p (Holm)" in row  # the seed best on validation
+    assert list(tables.mcnemar_view(mcnemar)["model A"]) == ["mynet · custom"]
+    assert "mynet · custom" in tables.calibration_runs(runs, {})
+    robust = {"name": "mynet-s1", "arch": "mynet", "clean_accuracy": 0.9}
+    assert list(tables.robustness_shown([robust], runs, {})) == ["mynet · custom"]
+    assert "mynet" in tables.recipe_curves(runs)
+
+
+def test_the_evaluations_views_of_the_committed_results_read_at_a_glance():
+    committed = results.load_results()
+    searches = results.recipe_searches(records=committed)
+    for view in (
+        tables.headline_view(committed),
+        tables.groups_view(committed),
+        tables.longer_view(committed),
+        tables.mcnemar_view(tables.mcnemar_comparisons(committed, searches)),
+    ):
+        assert len(view) <= 22
+        text = view.to_string()
+        assert "nan" not in text.lower() and "**" not in text
+    resnet96 = tables.headline_view(committed).loc["resnet96", "target"]
+    assert resnet96.endswith("open (1 of 3 seeds)")
+    # the chosen recipe's seed stands for an architecture with a recipe search
+    standing = tables.standing_runs(committed, searches)
+    assert standing["vgg"]["recipe"] == searches["vgg"]["chosen"]

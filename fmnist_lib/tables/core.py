@@ -2,7 +2,8 @@
 McNemar tests and the points of the accuracy-against-time figure.
 
 Every table has named columns; groups, spreads and verdicts come from
-``fmnist_lib.results``, ``fmnist_lib.verdict`` and the model specs.
+``fmnist_lib.results``, ``fmnist_lib.verdict`` and the model specs. A model the
+registry does not know (``specs.role_of``: a user's) is shown wherever its records are.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .experiments import EXPERIMENTS, IMPROVEMENT, LONGER
-from .metrics import holm, mcnemar_test
-from .paths import RESULTS_DIR
-from .recipes import same_training
-from .reference import (
+from ..experiments import EXPERIMENTS, IMPROVEMENT, LONGER
+from ..metrics import holm, mcnemar_test
+from ..paths import RESULTS_DIR
+from ..recipes import same_training
+from ..records import machine_kind
+from ..reference import (
     HUMAN_PERFORMANCE,
     ORIGINAL_MACHINE,
     ORIGINAL_VGG_80_EPOCHS,
     PUBLISHED_SVC_RBF_C10,
     original_run,
 )
-from .results import (
+from ..results import (
     ORIGINAL_RECIPE,
     by_validation,
     load_probabilities,
@@ -35,66 +37,107 @@ from .results import (
     representatives,
     summary,
 )
-from .specs import OWN, SPECS, get_spec
-from .verdict import reproduction_match, spread, target_verdict
+from ..specs import OWN, SPECS, USER, role_of
+from ..verdict import reproduction_match, spread, target_verdict
 
 
-def _improvement(records: list[dict], model: str, standing: dict) -> tuple[str, list[dict]]:
+def models_shown(records: list[dict]) -> list[str]:
+    """The models with records: the registry's in its order, then users' models by name."""
+    recorded = {r["model"] for r in records}
+    return [m for m in SPECS if m in recorded] + sorted(recorded - set(SPECS))
+
+
+def fewest_images(runs: list[dict]) -> tuple[int, int]:
+    """Images seen and epochs of one seed, the one with the fewest images: a time
+    budget's seeds each fit their own epochs, so the two are read from one run."""
+    run = min(runs, key=lambda r: (r["metrics"]["images_seen"], r["name"]))
+    return run["metrics"]["images_seen"], run["metrics"]["epochs"]
+
+
+def improvement_runs(records: list[dict], model: str) -> tuple[str, list[dict]]:
     """The improvement's label and runs: the declared improvement where recorded, else
-    (the own models) the group standing for the model on validation."""
+    (own and users' models) the group best on validation (``results.representatives``)
+    among the model's runs other than its reproduction, which is never its improvement."""
     declared = [e for e in EXPERIMENTS.values() if e.model == model and e.role == IMPROVEMENT]
     runs = [r for r in records if declared and r["experiment"] == declared[0].id]
     if runs:
         return declared[0].recipe, runs
-    if model not in standing:
+    reproduction = {r["name"] for r in recipe_group(records, model, None)}
+    others = [r for r in records if r["model"] == model and r["name"] not in reproduction]
+    if not others:
         return "", []
-    chosen = standing[model]
-    label = "own recipe" if chosen["recipe"] == get_spec(model).recipe else chosen["recipe"]
-    return label, [r for r in records if r["group"] == chosen["group"]]
+    chosen = representatives(others)[model]
+    spec = SPECS.get(model)
+    own = spec is not None and spec.role == OWN and chosen["recipe"] == spec.recipe
+    return "own recipe" if own else chosen["recipe"], [
+        r for r in records if r["group"] == chosen["group"]
+    ]
 
 
-def _reproduction_verdict(spec, runs: list[dict]) -> str:
+def _reproduction_match(model: str, runs: list[dict]):
     """Whether the reproduction matches the original's run (``verdict.reproduction_match``)."""
-    if not (runs and spec.original):
-        return ""
+    spec = SPECS.get(model)
+    if not (runs and spec and spec.original):
+        return None
     machines = sorted({machine(r) for r in runs})
-    return reproduction_match(spec.original["test_accuracy"], spread(_tests(runs)), machines).text
+    return reproduction_match(spec.original["test_accuracy"], spread(_tests(runs)), machines)
+
+
+def _headline_row(records: list[dict], model: str) -> dict | None:
+    """One model's headline; None without records. A model without an improvement (a
+    reproduction alone) gets no target verdict: the target is the improvement's."""
+    spec = SPECS.get(model)
+    reproduction = recipe_group(records, model, None)
+    label, improvement = improvement_runs(records, model)
+    if not reproduction and not improvement:
+        return None
+    repro, better = spread(_tests(reproduction)), spread(_tests(improvement))
+    shown = improvement or reproduction
+    seconds = np.mean([r["metrics"]["train_seconds"] for r in shown])
+    gpu = any(map(on_gpu, improvement))
+    verdict = (
+        target_verdict(spec.target, better, seconds, gpu)
+        if improvement and spec is not None and spec.target
+        else None
+    )
+    original = spec.original["test_accuracy"] if spec and spec.original else np.nan
+    match = _reproduction_match(model, reproduction)
+    images, epochs = fewest_images(shown)
+    return {
+        "role": role_of(model),
+        "images seen": images,
+        "epochs": epochs,
+        "original": original,
+        "reproduction": repro.mean,
+        "reproduction sd": repro.sd,
+        "reproduction seeds": repro.n,
+        "reproduction verdict": match.text if match else "",
+        "reproduction matched": match.matched if match else None,
+        "improvement recipe": label,
+        "improvement recipe text": recipe(improvement[0]["config"]) if improvement else "",
+        "improvement": better.mean,
+        "improvement sd": better.sd,
+        "improvement seeds": better.n,
+        "improvement − original": better.mean - original,
+        "improvement seconds": seconds,
+        "gpu": gpu,
+        "verdict": verdict.state if verdict else "",
+        "target": verdict.text if verdict else "",
+        "machine": "; ".join(sorted({machine(r) for r in reproduction + improvement})),
+        "reproduction group": reproduction[0]["group"] if reproduction else "",
+        "improvement group": improvement[0]["group"] if improvement else "",
+    }
 
 
 def headline(records: list[dict]) -> pd.DataFrame:
-    """One row per model: the original, its reproduction and whether it matches, the
-    improvement chosen on validation and its verdict against the model's target."""
-    standing = representatives(records) if records else {}
+    """One row per model with records (users' models too): the original, its reproduction
+    and whether it matches, the improvement chosen on validation and its verdict against
+    the model's target. ``images seen`` and ``epochs`` are one seed's (``fewest_images``)."""
     rows = {}
-    for model, spec in SPECS.items():
-        reproduction = recipe_group(records, model, None)
-        label, improvement = _improvement(records, model, standing)
-        if not reproduction and not improvement:
-            continue
-        repro, better = spread(_tests(reproduction)), spread(_tests(improvement))
-        seconds = np.mean([r["metrics"]["train_seconds"] for r in improvement or reproduction])
-        verdict = target_verdict(spec.target, better, seconds, any(map(on_gpu, improvement)))
-        original = spec.original["test_accuracy"] if spec.original else np.nan
-        rows[model] = {
-            "role": spec.role,
-            "images seen": (improvement or reproduction)[0]["metrics"]["images_seen"],
-            "original": original,
-            "reproduction": repro.mean,
-            "reproduction sd": repro.sd,
-            "reproduction seeds": repro.n,
-            "reproduction verdict": _reproduction_verdict(spec, reproduction),
-            "improvement recipe": label,
-            "improvement recipe text": recipe(improvement[0]["config"]) if improvement else "",
-            "improvement": better.mean,
-            "improvement sd": better.sd,
-            "improvement seeds": better.n,
-            "improvement − original": better.mean - original,
-            "improvement seconds": seconds,
-            "gpu": any(map(on_gpu, improvement)),
-            "verdict": verdict.state,
-            "target": verdict.text,
-            "machine": "; ".join(sorted({machine(r) for r in reproduction + improvement})),
-        }
+    for model in models_shown(records):
+        row = _headline_row(records, model)
+        if row is not None:
+            rows[model] = row
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("model")
 
 
@@ -219,13 +262,50 @@ def like_with_like_pairs(records: list[dict], searches: dict) -> list[tuple]:
     return pairs
 
 
+def budget_text(seconds: float) -> str:
+    """A time budget in words: ``3600`` -> ``1 h``, ``900`` -> ``15 min``."""
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds / 60:g} min"
+
+
+def run_label(record: dict) -> str:
+    """``model · recipe``, with the time budget where the run trained for one."""
+    budget = record["config"]["budget_seconds"]
+    label = f"{record['model']} · {record['recipe']}"
+    return label + (f" ({budget_text(budget)})" if budget else "")
+
+
+def standing_runs(records: list[dict], searches: dict) -> dict[str, dict]:
+    """Each shown model's run, chosen on validation only: the best seed of the recipe its
+    search chose, else (own and users' models) of its group best on validation."""
+    standing = representatives(records)
+    return {
+        model: recipe_representative(records, model, searches[model]["chosen"])
+        if model in searches
+        else standing[model]
+        for model in models_shown(records)
+    }
+
+
+def _user_pairs(records: list[dict], searches: dict) -> list[tuple]:
+    """Each user's model against each reference (the registry's models), by standing run."""
+    runs = {model: (run_label(run), run) for model, run in standing_runs(records, searches).items()}
+    users = [m for m in runs if role_of(m) == USER]
+    return [(runs[user], runs[ref]) for user in users for ref in runs if role_of(ref) != USER]
+
+
 def mcnemar_comparisons(records: list[dict], searches: dict, results_dir=RESULTS_DIR):
-    """Exact McNemar tests of the like-with-like pairs, raw and Holm-adjusted p-values;
-    each (arch, recipe) is its seed chosen on validation."""
+    """Exact McNemar tests, raw and Holm-adjusted p-values (Holm over all the rows): the
+    like-with-like pairs, each (arch, recipe) its seed chosen on validation, then each
+    user's model against each reference."""
+    pairs = [
+        (
+            (f"{a} · {name_a}", recipe_representative(records, a, name_a)),
+            (f"{b} · {name_b}", recipe_representative(records, b, name_b)),
+        )
+        for (a, name_a), (b, name_b) in like_with_like_pairs(records, searches)
+    ] + _user_pairs(records, searches)
     rows = []
-    for (arch_a, name_a), (arch_b, name_b) in like_with_like_pairs(records, searches):
-        run_a = recipe_representative(records, arch_a, name_a)
-        run_b = recipe_representative(records, arch_b, name_b)
+    for (label_a, run_a), (label_b, run_b) in pairs:
         with np.load(Path(results_dir) / "runs" / f"{run_a['name']}.npz") as arrays:
             y_true = arrays["y_true"]
         test = mcnemar_test(
@@ -235,8 +315,8 @@ def mcnemar_comparisons(records: list[dict], searches: dict, results_dir=RESULTS
         )
         rows.append(
             {
-                "model A": f"{arch_a} · {name_a}",
-                "model B": f"{arch_b} · {name_b}",
+                "model A": label_a,
+                "model B": label_b,
                 "run A": run_a["name"],
                 "run B": run_b["name"],
                 "only A right": test["only_a_right"],
@@ -252,11 +332,11 @@ def mcnemar_comparisons(records: list[dict], searches: dict, results_dir=RESULTS
 
 def _kind(record: dict, chosen: dict[str, str]) -> str:
     """A run's recipe kind for ``plots.accuracy_vs_time``, its budget and precision aside."""
-    spec = get_spec(record["model"])
-    if spec.role == OWN and same_training(record["recipe"], spec.recipe):
+    spec = SPECS.get(record["model"])
+    if spec and spec.role == OWN and same_training(record["recipe"], spec.recipe):
         return "own model's recipe"
     if same_training(record["recipe"], ORIGINAL_RECIPE) or (
-        spec.original and same_training(record["recipe"], spec.recipe)
+        spec and spec.original and same_training(record["recipe"], spec.recipe)
     ):
         return "original recipe"
     if record["model"] in chosen and same_training(chosen[record["model"]], record["recipe"]):
@@ -267,7 +347,8 @@ def _kind(record: dict, chosen: dict[str, str]) -> str:
 def time_accuracy_runs(records: list[dict], searches: dict) -> pd.DataFrame:
     """One row per run for ``plots.accuracy_vs_time``: model, kind of recipe (the
     original's, the one chosen on validation, the own model's, another candidate),
-    training seconds, test accuracy and whether it trained on a GPU."""
+    training seconds, test accuracy, whether it trained on a GPU and the kind of machine
+    (``records.machine_kind``: times compare only within one)."""
     chosen = {arch: s["chosen"] for arch, s in searches.items()}
     for arch, record in representatives(records).items():
         chosen.setdefault(arch, record["recipe"])
@@ -280,6 +361,7 @@ def time_accuracy_runs(records: list[dict], searches: dict) -> pd.DataFrame:
                 "train seconds": r["metrics"]["train_seconds"],
                 "test accuracy": r["metrics"]["test"]["accuracy"],
                 "gpu": on_gpu(r),
+                "machine": machine_kind(r["metrics"]["hardware"]),
             }
             for r in sorted(records, key=lambda r: r["name"])
         ]
