@@ -207,14 +207,21 @@ def test_learning_curves_keep_an_epoch_1_spike_off_the_axis():
     loss_ax, acc_ax = fig.axes
     later_loss = [r[k] for r in history[1:] for k in ("loss", "val_loss")]
     low, high = loss_ax.get_ylim()
-    assert high < 2.0 and low <= min(later_loss) and high >= max([*later_loss, history[0]["loss"]])
-    assert "off scale at epoch 1: val 40" in loss_ax.get_title()
+    assert high < 2.0 and low <= min(later_loss) and high >= max(later_loss)
+    assert "off scale at epoch 1: train 1, val 40" in loss_ax.get_title()
     assert acc_ax.get_ylim()[0] > 0.3 and "val 0.1" in acc_ax.get_title()
-    # An ordinary first epoch (the highest loss, but no spike) stays in view.
-    plain = plots.learning_curves(_history(8)).axes[0]
-    assert (
-        plain.get_ylim()[1] >= _history(8)[0]["val_loss"] and "off scale" not in plain.get_title()
-    )
+
+
+def test_loss_and_accuracy_axes_follow_one_rule_the_later_epochs():
+    """An ordinary first epoch (the highest loss, the lowest accuracy) is left off both
+    axes alike, and named in both titles: the later epochs set the range."""
+    fig = plots.learning_curves(_history(8))
+    for ax, key in zip(fig.axes, ("loss", "accuracy"), strict=True):
+        later = [r[k] for r in _history(8)[1:] for k in (key, f"val_{key}")]
+        low, high = ax.get_ylim()
+        assert low <= min(later) and high >= max(later)
+        assert high - low < 1.2 * (max(later) - min(later))
+        assert "off scale at epoch 1" in ax.get_title()
 
 
 def test_learning_curves_overlay_many_runs_with_a_longer_early_spike():
@@ -319,9 +326,10 @@ def test_reliability_diagram_from_real_calibration(tmp_path, monkeypatch):
     probs = np.full((len(y), 10), 0.05)
     probs[np.arange(len(y)), y] = 0.55
     fig = reliability_diagram({"sure and right": calibration(y, probs)})
-    assert (
-        len(fig.axes[0].lines) == 2 and "ECE 0.450" in fig.axes[0].get_legend().texts[1].get_text()
-    )
+    legend = fig.axes[0].get_legend()
+    assert len(fig.axes[0].lines) == 2 and "ECE 0.450" in legend.texts[1].get_text()
+    # right of the axes, off the bins (the top ones hold most images)
+    assert legend.get_bbox_to_anchor().x0 >= fig.axes[0].get_window_extent().x1
     counts_ax = fig.axes[1]
     (steps,) = counts_ax.patches
     drawn, edges, _ = steps.get_data()
@@ -391,34 +399,58 @@ def test_corruption_examples_one_row_per_family_one_column_per_severity(data):
 
 
 def test_accuracy_vs_time_draws_every_run_and_the_references():
-    from fmnist_lib import results
-    from fmnist_lib.reference import ORIGINAL_RESULTS
+    from fmnist_lib import results, tables
 
     records = results.load_results()
-    runs = pd.DataFrame(
-        {
-            "model": r["metrics"]["arch"],
-            "kind": results.recipe(r["config"]),
-            "train seconds": r["metrics"]["train_seconds"],
-            "test accuracy": r["metrics"]["test"]["accuracy"],
-            "gpu": results.on_gpu(r),
-        }
-        for r in records
-    )
-    originals = pd.DataFrame.from_dict(ORIGINAL_RESULTS, orient="index")
-    fig = plots.accuracy_vs_time(
-        runs, originals.rename(columns={"train_seconds": "train seconds",
-                                        "test_accuracy": "test accuracy"}),
-        references={"human": 0.835},
-    )  # fmt: skip
-    ax = fig.axes[0]
-    drawn = [c for c in ax.collections if len(c.get_offsets())]
-    points = np.concatenate([c.get_offsets() for c in drawn])
-    # every run and the three original runs, each at its (seconds, accuracy %)
-    assert len(points) == len(records) + len(ORIGINAL_RESULTS)
-    best = max(r["metrics"]["test"]["accuracy"] for r in records)
-    assert np.isclose(points[:, 1].max(), 100 * best)
-    assert ax.get_xscale() == "log"
-    assert any(t.get_text() == "external: human" for t in ax.texts)
+    runs = tables.time_accuracy_runs(records, results.recipe_searches(records=records))
+    originals = tables.original_points()
+    fig = plots.accuracy_vs_time(runs, originals, references={"svc": 0.92, "human": 0.835})
+    kinds = runs["machine"].nunique()
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert len(panels) == kinds + 1  # one per kind of machine, and the original's
+    assert [ax.get_title() for ax in panels][-1] == plots.time_figures.ORIGINAL_PANEL
+    for ax in panels[:-1]:  # only one kind of machine on a time axis
+        machine = ax.get_title()
+        drawn = np.concatenate([c.get_offsets() for c in ax.collections])
+        assert len(drawn) == (runs["machine"] == machine).sum()
+        assert ax.get_xscale() == "log"
+    best = 100 * runs["test accuracy"].max()
+    low, high = panels[0].get_ylim()
+    assert low <= 100 * runs["test accuracy"].min() and high >= best
+    # a reference inside the range is a line; one that would stretch the axis, a note
+    assert any(t.get_text() == "external: svc" for t in panels[0].texts)
+    assert low > 83.5 and any("human: 83.5%" in t.get_text() for t in fig.texts)
+    (legend,) = fig.legends
+    assert len(legend.get_texts()) <= 11
     with pytest.raises(ValueError, match="columns"):
-        plots.accuracy_vs_time(runs.drop(columns="gpu"))
+        plots.accuracy_vs_time(runs.drop(columns="machine"))
+
+
+def test_curve_bands_draw_a_mean_and_band_per_group_with_a_short_legend():
+    seeds = [_history(10, start) for start in (1.0, 1.2, 1.4)]
+    seeds[0][0]["val_loss"] = 30.0  # an early spike leaves the axis, and is named
+    fig = plots.curve_bands(
+        {"model a": {"original (3 seeds)": seeds}, "model b": {"chosen (1 seed)": [_history(6)]}},
+        title="two models",
+    )
+    loss_a, loss_b, acc_a, acc_b = fig.axes
+    assert [loss_a.get_title(), loss_b.get_title()] == ["model a", "model b"]
+    assert len(loss_a.lines) == 2 and len(loss_a.collections) == 2  # train, val; two bands
+    assert not loss_b.collections  # one seed: no band
+    mean_val = np.mean([s[4]["val_loss"] for s in seeds])
+    assert np.isclose(loss_a.lines[1].get_ydata()[4], mean_val)
+    assert loss_a.get_ylim() == loss_b.get_ylim() and loss_a.get_ylim()[1] < 2.0
+    assert "off scale: 30" in loss_a.get_ylabel()
+    (legend,) = fig.legends
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[:2] == ["original (3 seeds)", "chosen (1 seed)"] and len(labels) == 4
+    with pytest.raises(ValueError, match="at least one panel"):
+        plots.curve_bands({})
+
+
+def test_robustness_by_family_puts_clean_accuracy_first():
+    frame = pd.DataFrame({"noise": [0.5, 0.6], "flip": [0.9, 0.4]}, index=["a · x", "b · y"])
+    fig = plots.robustness_by_family(frame, {"a · x": 0.92, "b · y": 0.91})
+    heat = fig.axes[0]
+    assert [t.get_text() for t in heat.get_xticklabels()] == ["clean", "noise", "flip"]
+    assert [t.get_text() for t in heat.texts][:3] == ["92", "50", "90"]

@@ -16,13 +16,15 @@ hand their numbers in as DataFrames and dicts):
 * ``save``: ``figures_dir``, ``save_fig``;
 * ``images``: the grey scale and input checks the image figures share;
 * ``data_figures``: the dataset (sprites, mean images, intensity profiles);
-* ``training_figures``: learning curves;
+* ``training_figures``: learning curves of one run or a few;
+* ``curve_figures``: learning curves of groups of seeds (mean and band), in panels;
 * ``evaluation_figures``: confusion, per-class scores, mistakes, calibration, t-SNE;
 * ``robustness_figures``: accuracy under corruption, corrupted examples;
-* ``time_figures``: accuracy against training time.
+* ``time_figures``: accuracy against training time, one panel per kind of machine.
 """
 
 from ..data import CLASS_NAMES
+from .curve_figures import curve_bands
 from .data_figures import class_sprite, intensity_profiles, mean_images, pixel_intensity_profiles
 from .evaluation_figures import (
     confusion_heatmap,
@@ -31,7 +33,7 @@ from .evaluation_figures import (
     per_class_scores,
     reliability_diagram,
 )
-from .robustness_figures import corruption_examples, robustness_heatmap
+from .robustness_figures import corruption_examples, robustness_by_family, robustness_heatmap
 from .save import DPI, FIGURES_ENV, figures_dir, save_fig
 from .time_figures import accuracy_vs_time
 from .training_figures import learning_curves
@@ -43,6 +45,7 @@ __all__ = [
     "accuracy_vs_time",
     "class_sprite",
     "confusion_heatmap",
+    "curve_bands",
     "corruption_examples",
     "embedding_map",
     "figures_dir",
@@ -53,6 +56,7 @@ __all__ = [
     "per_class_scores",
     "pixel_intensity_profiles",
     "reliability_diagram",
+    "robustness_by_family",
     "robustness_heatmap",
     "save_fig",
 ]

@@ -196,7 +196,8 @@ def reliability_diagram(calibrations: Mapping[str, Mapping], title=None) -> Figu
 
     A panel below draws each model's ``bin_count`` (log scale): most test images
     sit in the top bin, so the wild points of the sparse low-confidence bins
-    rest on a few images and weigh little in the ECE.
+    rest on a few images and weigh little in the ECE. The legend sits right of the
+    axes: inside, it would cover some bins, and the top ones hold most images.
     """
     if not calibrations:
         raise ValueError("reliability_diagram: no models given")
@@ -221,7 +222,7 @@ def reliability_diagram(calibrations: Mapping[str, Mapping], title=None) -> Figu
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.set_title(title or "Reliability diagram (test set)")
-    ax.legend(loc="upper left", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
     ax_count.set_yscale("log")
     ax_count.set_ylim(bottom=0.8)  # a bin of one image still shows; empty bins drop out

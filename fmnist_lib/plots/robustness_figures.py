@@ -46,6 +46,35 @@ def robustness_heatmap(record: Mapping, title=None) -> Figure:
     return fig
 
 
+def robustness_by_family(frame: pd.DataFrame, clean: Mapping[str, float], title=None) -> Figure:
+    """Accuracy of several models (rows: ``model · recipe``) on each corruption family
+    (columns: the mean over its severities), with each model's clean accuracy first."""
+    if frame.empty:
+        raise ValueError("robustness_by_family: no models given")
+    shown = pd.concat([pd.Series(clean, name="clean").reindex(frame.index), frame], axis=1)
+    fig = Figure(figsize=(0.75 * shown.shape[1] + 4.2, 0.45 * len(shown) + 1.8))
+    ax = fig.subplots()
+    sns.heatmap(
+        100 * shown,
+        annot=True,
+        fmt=".0f",
+        cmap="viridis",
+        vmin=0,  # the scale of robustness_heatmap, so that the figures compare by colour
+        vmax=100,
+        cbar_kws={"label": "accuracy (%)"},
+        annot_kws={"fontsize": 8},
+        ax=ax,
+    )
+    ax.set_xlabel("corruption family (mean over severities)")
+    ax.set_ylabel("")
+    ax.tick_params(axis="x", rotation=35)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.set_title(title or "Accuracy under corruption, by family")
+    fig.tight_layout()
+    return fig
+
+
 def corruption_examples(images, families=None, severities=None, index: int = 0, seed: int = 0):
     """One row per family, one column per severity: ``images[index]`` as each corrupts it.
 

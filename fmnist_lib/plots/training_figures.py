@@ -25,23 +25,22 @@ class _EarlyEpochs:
     later: dict = field(default_factory=lambda: {key: [] for key in _KEYS})
 
 
-def _robust_limits(first: np.ndarray, later: np.ndarray, pad: float = 0.05):
-    """Axis limits from the later epochs, widened to take in epoch 1 unless it is a spike.
+def later_epochs(epochs: pd.Series) -> pd.Series:
+    """Which epochs are past the first tenth of the run (at least the first epoch)."""
+    return epochs >= epochs.min() + max(1, int(epochs.max()) // 10)
 
-    Returns ``(low, high, clipped)``: ``clipped`` marks the epoch-1 values left
-    outside the limits. A spike is a value more than 1.5 spans of the later
-    epochs beyond them: an ordinary first epoch stays in view, and one huge value
-    does not squash the curves that matter.
+
+def robust_limits(first: np.ndarray, later: np.ndarray, pad: float = 0.05):
+    """Axis limits from the later epochs alone, the same rule for loss and accuracy.
+
+    The range runs from the 1st to the 99th percentile of the later epochs' values
+    (all of them for short runs), padded by ``pad`` of its span. Returns ``(low, high,
+    clipped)``: ``clipped`` marks the early values left outside, which the caller names.
     """
-    low, high = float(later.min()), float(later.max())
+    low, high = (float(v) for v in np.quantile(later, [0.01, 0.99]))
     span = max(high - low, 1e-3)
-    reach_low, reach_high = low - 1.5 * span, high + 1.5 * span
-    clipped = (first < reach_low) | (first > reach_high)
-    kept = first[~clipped]
-    if len(kept):
-        low, high = min(low, float(kept.min())), max(high, float(kept.max()))
-    span = max(high - low, 1e-3)
-    return low - pad * span, high + pad * span, clipped
+    low, high = low - pad * span, high + pad * span
+    return low, high, (first < low) | (first > high)
 
 
 def _history_frame(name, records) -> pd.DataFrame:
@@ -61,7 +60,7 @@ def _draw_run(axes: dict, frame: pd.DataFrame, name, colour, early: _EarlyEpochs
     The first epochs are the first tenth of the run, at least the first epoch.
     """
     prefix = f"{name} " if name else ""
-    is_first = frame.epoch < frame.epoch.min() + max(1, int(frame.epoch.max()) // 10)
+    is_first = ~later_epochs(frame.epoch)
     for key, ax in axes.items():
         ax.plot(frame.epoch, frame[key], "-o", color=colour, label=f"{prefix}train", ms=4)
         ax.plot(frame.epoch, frame[f"val_{key}"], "--s", color=colour, label=f"{prefix}val", ms=4)
@@ -111,7 +110,7 @@ def _fit_axis(ax, key: str, early: _EarlyEpochs) -> None:
     if not len(later_values):  # with one epoch there is nothing to be robust against
         return
     first_values = np.concatenate(early.first[key])
-    low, high, clipped = _robust_limits(first_values, later_values)
+    low, high, clipped = robust_limits(first_values, later_values)
     ax.set_ylim(low, high)
     out = [(label, int(epoch), value) for (label, epoch), value, off in zip(
         early.labels[key], first_values, clipped, strict=True
@@ -127,8 +126,9 @@ def learning_curves(history, title=None) -> Figure:
     val_loss, val_accuracy), or a mapping of run names to such lists to overlay.
     A dotted vertical line marks each run's best epoch (lowest val_loss: the
     checkpoint training keeps). ``title`` (e.g. the model and recipe) heads the figure.
-    A spike in a run's first epochs (its first tenth, at least the first epoch; a moving
-    average of the weights starts far off) is left off the axis and named in its title;
+    Both axes take their range from the later epochs (``robust_limits``): a value of
+    the first tenth of the run outside it (a first epoch far off, a moving average of
+    the weights starting far off) is left off the axis and named in its title;
     with three runs or more the legend goes below the axes.
     """
     runs = history if isinstance(history, Mapping) else {None: history}
