@@ -1,10 +1,11 @@
-"""The README's results section and results/README.md, generated from results/ alone.
+"""The generated parts of the documentation, from results/ alone.
 
-The README's section (between the markers) opens with the headline table; every run,
-recipe search, per-class table, precision check and test is in ``results/README.md``.
-Tables are built from named columns and written by pandas (``DataFrame.to_markdown``);
-verdicts come from ``fmnist_lib.verdict``. ``fmnist results readme`` rewrites both
-files; the test suite fails when either disagrees with results/.
+The README's section (between its markers) holds the findings abstract and the
+headline table; ``results/README.md`` every group, recipe, search, test and score;
+``docs/findings.md`` the research narrative (``fmnist_lib.findings``); the models table
+of ``docs/reference.md`` (between its markers). Tables are built from named columns and
+written by pandas; verdicts come from ``fmnist_lib.verdict``. ``fmnist results readme``
+rewrites them all; the test suite fails when any disagrees with results/.
 """
 
 from __future__ import annotations
@@ -13,209 +14,104 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import results, tables
-from .config import profile_config
+from . import findings, results, tables
 from .data import CLASS_NAMES
-from .experiments import IMPROVEMENT, PRECISION_CHECK, REPRODUCTION, by_role
+from .experiments import IMPROVEMENT, REPRODUCTION
 from .metrics import percent
 from .paths import PROJECT_ROOT, RESULTS_DIR
-from .reference import PUBLISHED_SVC_RBF_C10, TARGET_SEEDS
+from .recipes import RECIPES, recipe_settings
+from .reference import PUBLISHED_SVC_RBF_C10
+from .results import recipe
 from .robustness import load_records, markdown_table
 from .runs import atomic_write_bytes, read_json
-from .specs import OWN, get_spec, with_role
-from .verdict import format_spread, reproduction_match, spread, target_verdict
+from .specs import OWN, SPECS, USER, get_spec, with_role
+from .verdict import format_spread, reproduction_match, target_verdict
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
+MODELS_START, MODELS_END = "<!-- models:start -->", "<!-- models:end -->"
 RESULTS_PAGE = "README.md"  # inside the results folder: GitHub shows it with the folder
-# bf16 becomes a recipe's precision only within this many points of float32's mean.
-PRECISION_TOLERANCE_POINTS = 0.2
+RECIPES_ANCHOR = f"{RESULTS_PAGE}#recipes"
+FINDINGS_PAGE = Path("docs") / "findings.md"  # relative to the README's folder
+REFERENCE_PAGE = Path("docs") / "reference.md"
 
 
-def _markdown(table: pd.DataFrame) -> list[str]:
-    return table.to_markdown(index=False, tablefmt="github", disable_numparse=True).split("\n")
-
-
-def _points(value) -> str:
-    return "—" if pd.isna(value) else f"{100 * value:+.2f} points"
-
-
-def _spreads(table: pd.DataFrame, columns: list[str]) -> list[str]:
-    return [format_spread(*row) for row in table[columns].values]
+def _reproduction_cell(row: pd.Series, found: dict) -> str:
+    """The reproduction's spread and its verdict; a model without one gets a dash."""
+    if row.name not in found:
+        return "—"
+    result, match = found[row.name]
+    return f"{result.describe()}: {'matched' if match.matched else '**not matched**'}"
 
 
 def headline_table(records: list[dict]) -> pd.DataFrame:
+    """The README's headline: seven short columns, recipes by name (linked to the
+    recipe table) and machines in a footnote. The target is the improvement's; a model
+    without an improvement of its own (a reproduction alone) shows none."""
     table = tables.headline(records)
+    found = findings.reproductions(records)
+    better = findings.improved(table, records)
+    columns = ["improvement", "improvement sd", "improvement seeds"]
+
+    def improvement(row: pd.Series) -> str:
+        gain = row["improvement − original"]
+        return format_spread(*row[columns]) + ("" if pd.isna(gain) else f", {100 * gain:+.2f}")
+
     return pd.DataFrame(
         {
             "model": table.index,
             "images seen": table["images seen"].map("{:,}".format),
             "original": table["original"].map(lambda v: "—" if pd.isna(v) else percent(v)),
-            "reproduction": _spreads(
-                table, ["reproduction", "reproduction sd", "reproduction seeds"]
-            ),
-            "improvement: recipe": table["improvement recipe"].replace("", "—"),
-            "improvement": _spreads(table, ["improvement", "improvement sd", "improvement seeds"]),
-            "improvement − original": table["improvement − original"].map(_points),
-            "target": table["target"],
-            "machine": table["machine"],
+            "reproduction": [_reproduction_cell(row, found) for _, row in table.iterrows()],
+            "improvement: recipe": [
+                f"[{row['improvement recipe']}](results/{RECIPES_ANCHOR})" if ok else "—"
+                for ok, (_, row) in zip(better, table.iterrows(), strict=True)
+            ],
+            "improvement (− original)": [
+                improvement(row) if ok else "—"
+                for ok, (_, row) in zip(better, table.iterrows(), strict=True)
+            ],
+            "improvement target": [
+                row["target"] if ok else "—"
+                for ok, (_, row) in zip(better, table.iterrows(), strict=True)
+            ],
         }
+    )
+
+
+def _machines_line(records: list[dict]) -> str:
+    """Which machines each model's headline runs trained on, as one footnote."""
+    table = tables.headline(records)
+    used: dict[str, list[str]] = {}
+    for model, machines in table["machine"].items():
+        for name in machines.split("; "):
+            used.setdefault(name, []).append(model)
+    return (
+        "Machines: " + "; ".join(f"{m} ({', '.join(models)})" for m, models in used.items()) + "."
     )
 
 
 def _headline_lines(records: list[dict]) -> list[str]:
+    if not records:
+        return ["(no runs in results/ yet)"]
     own = ", ".join(spec.name for spec in with_role(OWN))
-    lines = [
-        "### Headline: the original, its reproduction, and the recipe chosen on validation",
+    return [
+        *findings.markdown(headline_table(records)),
         "",
         "Test accuracy on the 10,000 official test images, mean ± standard deviation over "
-        "seeds (number of seeds). The original: its single run (laptop GPU). Reproduction: "
-        "the original's recipe at its budget; improvement: the recipe chosen on the "
-        "validation split (the test set chose nothing). "
-        f"This project's own models ({own}) stand by their group best on validation. The "
-        "target is this project's goal for the improvement (mean of 3 seeds at the "
-        "original's budget; for the own models, within 1 h of training on the 2-core CPU).",
-        "",
+        "seeds (number of seeds). Original: its single published run (laptop GPU). "
+        "Reproduction: the original's recipe at its budget, judged against that run. "
+        "Improvement: the recipe chosen on the validation split, in points against the "
+        f"original; its target is this project's goal (the own models {own}: within 1 h of "
+        "training on a 2-core CPU, each by its group best on validation). "
+        + _machines_line(records),
     ]
-    if not records:
-        return [*lines, "(no runs in results/ yet)"]
-    return lines + _markdown(headline_table(records))
-
-
-def _longer_lines(records: list[dict]) -> list[str]:
-    table = tables.longer_runs(records, "vgg")
-    if len(table) < 2:
-        return []
-    original = table.iloc[0]
-    n_train = profile_config("vgg", "full").n_train
-    shown = pd.DataFrame(
-        {
-            "who": table["who"],
-            "recipe": table["recipe"],
-            "images seen": table["images seen"].map("{:,}".format),
-            "test accuracy": _spreads(table, ["test accuracy", "sd", "seeds"]),
-            "− the original's 80 epochs": [
-                "—" if i == 0 else _points(v - original["test accuracy"])
-                for i, v in enumerate(table["test accuracy"])
-            ],
-            "training time": table["seconds"].map("{:,.0f} s".format),
-            "machine": table["machine"],
-        }
-    )
-    return [
-        "",
-        "### Longer VGG runs, beside the original's 80-epoch run",
-        "",
-        f"The original's 80 epochs ran over its {original['images seen'] // 80:,}-image "
-        "augmented set, "
-        f"{original['images seen']:,} images seen; 80 epochs over this project's "
-        f"{n_train:,} training images are {80 * n_train:,}. Training time is per run, on the "
-        "machine named.",
-        "",
-        *_markdown(shown),
-    ]
-
-
-def _time_budget_lines(records: list[dict]) -> list[str]:
-    table = tables.time_budget_runs(records)
-    if table.empty:
-        return []
-    budget = ["budget_seconds", "timed_on"]
-    competing = results.may_stand(table, budget)
-    best = table["val_mean"].where(competing).groupby([table[c] for c in budget]).transform("max")
-    shown = pd.DataFrame(
-        {
-            "budget": table["budget_seconds"].map(lambda s: f"{s / 60:g} min"),
-            "model": table["model"],
-            "recipe": table["recipe name"],
-            "images seen": [
-                f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}"
-                for lo, hi in table[["images_seen", "images_most"]].values
-            ],
-            "validation": [
-                percent(v) + (" ★" if star else "")
-                for v, star in zip(table["val_mean"], table["val_mean"] == best, strict=True)
-            ],
-            "test accuracy": _spreads(table, ["mean", "std", "seeds"]),
-            "training time": table["seconds"].map("{:,.0f} s".format),
-            "machine": table["timed_on"],
-        }
-    )
-    return [
-        "",
-        "### Training for a fixed time",
-        "",
-        "Each run measured its model's training rate on its machine, then trained the "
-        "whole epochs that fit its budget (`--budget-seconds`), so seeds may see different "
-        "numbers of images. Validation accuracy (of the kept checkpoint) is the only column "
-        "that chooses; ★ marks the best at each budget on each machine, among rows with all "
-        f"{TARGET_SEEDS} seeds where there are any.",
-        "",
-        *_markdown(shown),
-    ]
-
-
-def _speed_lines(results_dir: Path) -> list[str]:
-    """The suite's duration and the full side-by-side benchmark, where they were run."""
-    lines = _suite_lines(results_dir / "suite" / "full.json")
-    path = results_dir / "bench" / "full" / "bench.json"
-    if path.exists():
-        report = read_json(path)
-        ratios, sides = report["ratios"], report["pipelines"]
-        speedup = ratios["time_to_accuracy_speedup"]
-        bound = {"lower": ">= ", "upper": "<= "}.get(speedup.get("bound"), "")
-        lines += [
-            "",
-            f"Speed (`fmnist bench`, both sides on {report['machine']['cpu']}, "
-            f"{report['machine']['cores']} cores; [docs/benchmark.md](docs/benchmark.md)): "
-            f"{sides['project']['images_per_second']:,.0f} training images/s against the "
-            f"original pipeline's {sides['original']['images_per_second']:,.0f} "
-            f"({ratios['images_per_second']:.2f}x; goal 2x), and "
-            f"{100 * report['target']['accuracy']:.2f}% test accuracy reached {bound}"
-            f"{speedup['value']:.2f}x sooner (goal 5x).",
-        ]
-    return lines
-
-
-def _suite_lines(path: Path) -> list[str]:
-    """How long the notebook suite took in the full profile (`make reproduce`); a rerun
-    executes only the out-of-date notebooks, so it also sums each one's last execution."""
-    if not path.exists():
-        return []
-    record = read_json(path)
-    run, hw = record["last_run"], record["last_run"]["machine"]
-    where = (
-        f"on {hw['cpu']}, {hw['cores']} cores, {'with' if hw['bf16'] else 'without'} native "
-        f"bf16 (code at {run['git_commit']})"
-    )
-    text = (
-        f"The notebook suite in the full profile (`make reproduce`, all "
-        f"{len(run['executed'])} notebooks) ran in {run['wall_seconds'] / 60:.0f} min {where}."
-    )
-    if run["skipped"]:
-        total = sum(entry["seconds"] for entry in record["notebooks"].values())
-        text = (
-            "The notebook suite in the full profile (`make reproduce`): its last run executed "
-            f"{', '.join(run['executed'])} in {run['wall_seconds'] / 60:.0f} min {where}, and "
-            f"skipped {', '.join(run['skipped'])} (up to date); each notebook's last "
-            f"execution adds up to {total / 60:.0f} min."
-        )
-    return ["", text]
 
 
 def results_section(results_dir=RESULTS_DIR) -> str:
-    """The README's results section: headline, longer runs, fixed time, references, speed."""
+    """The README's results section: the findings abstract and the headline table."""
     records = results.load_results(results_dir)
-    lines = _headline_lines(records) + _longer_lines(records) + _time_budget_lines(records)
-    lines += ["", "External reference points (measured by others, not by this project):", ""]
-    refs = tables.external_references()["test accuracy"]
-    lines += [f"* {name}: {percent(value)}" for name, value in refs.items()]
-    lines += _speed_lines(Path(results_dir))
-    lines += [
-        "",
-        "Every run, the recipe searches, per-class scores, the precision check, the McNemar "
-        "tests, robustness and the classical baselines: "
-        f"[results/{RESULTS_PAGE}](results/{RESULTS_PAGE}).",
-    ]
+    lines = findings.abstract(records, results_dir) if records else []
+    lines += ["", *_headline_lines(records)]
     return "\n".join(lines) + "\n"
 
 
@@ -251,7 +147,7 @@ def _summary_lines(records: list[dict], searches: dict) -> list[str]:
                 f"{s:,.0f} s (machine {', '.join(str(numbered[m]) for m in ms)})"
                 for s, ms in table[["seconds", "machines"]].values
             ],
-            "test accuracy": _spreads(table, ["mean", "std", "seeds"]),
+            "test accuracy": findings.spreads(table, ["mean", "std", "seeds"]),
             "verdict": [_status(row, candidates) for _, row in table.iterrows()],
         }
     )
@@ -264,30 +160,35 @@ def _summary_lines(records: list[dict], searches: dict) -> list[str]:
         "A reproduction matches the original when the original's run lies within two "
         "spreads of the mean (`fmnist_lib.verdict`).",
         "",
-        *_markdown(shown),
+        *findings.markdown(shown),
         "",
         "Machines: " + "; ".join(f"({n}) {name}" for name, n in numbered.items()) + ". "
         f"Training time of all recorded runs together: {total:.1f} h ({len(records)} runs).",
     ]
 
 
-def _precision_lines(records: list[dict]) -> list[str]:
-    """bf16 against float32 on the precision-check experiments."""
-    checks = {e.id: e for e in by_role(PRECISION_CHECK)}
-    tests = {}
-    for r in records:
-        if r["experiment"] in checks:
-            tests.setdefault(r["metrics"]["precision"], []).append(r["metrics"]["test"]["accuracy"])
-    bf16, fp32 = spread(tests.get("mixed_bfloat16", [])), spread(tests.get("float32", []))
-    if min(bf16.n, fp32.n) < 3:
-        return []
-    difference = 100 * (bf16.mean - fp32.mean)
-    within = "within" if abs(difference) <= PRECISION_TOLERANCE_POINTS else "outside"
+def _recipe_lines(records: list[dict]) -> list[str]:
+    """Every recipe named in the records, with what it trains with (``fmnist_lib.recipes``)."""
+    names = sorted({r["recipe"] for r in records} & set(RECIPES))
+    table = pd.DataFrame(
+        {
+            "recipe": names,
+            "what it trains with": [recipe(recipe_settings(name)) for name in names],
+            "models": [
+                ", ".join(sorted({r["model"] for r in records if r["recipe"] == name}))
+                for name in names
+            ],
+        }
+    )
     return [
         "",
-        f"bf16 against float32 ({', '.join(sorted(checks))}): mean test accuracy "
-        f"{bf16.describe()} against {fp32.describe()}, {difference:+.2f} points, **{within}** "
-        f"the {PRECISION_TOLERANCE_POINTS} points that let a recipe train in bf16.",
+        "### Recipes",
+        "",
+        "The named recipes of the recorded runs (`fmnist_lib/recipes.py`); a setting a "
+        "recipe leaves out keeps `TrainConfig`'s default (Adam at its default learning rate, "
+        "a constant schedule, batch 250, float32 or bf16 by the machine).",
+        "",
+        *findings.markdown(table),
     ]
 
 
@@ -327,7 +228,7 @@ def _mcnemar_lines(records, searches, results_dir) -> list[str]:
         "best validation accuracy; pairs differ in one thing only. The Holm-adjusted p-values "
         f"correct for the {len(table)} tests read together.",
         "",
-        *_markdown(table[columns]),
+        *findings.markdown(table[columns]),
     ]
 
 
@@ -354,7 +255,7 @@ def _per_class_lines(records: list[dict]) -> list[str]:
         f"{percent(best['metrics']['test']['accuracy'])}; best mean validation accuracy over "
         f"{seeds} seeds, shown by its seed best on validation)",
         "",
-        *_markdown(table),
+        *findings.markdown(table),
     ]
 
 
@@ -384,7 +285,7 @@ def _extra_lines(results_dir: Path) -> list[str]:
             }
         )
         lines += ["", "### Classical baselines (scikit-learn, `fmnist baselines`)", ""]
-        lines += _markdown(table)
+        lines += findings.markdown(table)
     return lines
 
 
@@ -397,35 +298,72 @@ def results_page(results_dir=RESULTS_DIR) -> str:
         "",
         "Generated by `fmnist results readme` from the files in this folder (never typed); "
         "the test suite fails when this page and the files disagree. The headline table is "
-        "in the project's [README](../README.md#results).",
+        "in the project's [README](../README.md#findings), the narrative in "
+        "[docs/findings.md](../docs/findings.md).",
         "",
     ]
     if records:
-        lines += _summary_lines(records, searches) + _precision_lines(records)
+        lines += _summary_lines(records, searches) + _recipe_lines(records)
+        precision = findings.precision_line(records)
+        lines += ["", precision] if precision else []
         lines += _search_lines(searches, records)
         lines += _mcnemar_lines(records, searches, results_dir) + _per_class_lines(records)
     lines += _extra_lines(Path(results_dir))
     return "\n".join(lines) + "\n"
 
 
+def models_section(records: list[dict]) -> str:
+    """docs/reference.md's models table: the registry, with parameter counts as recorded."""
+    params = {r["model"]: r["metrics"]["params"]["trainable"] for r in records}
+    specs = [spec for spec in SPECS.values() if spec.role != USER]
+    table = pd.DataFrame(
+        {
+            "model": [f"`{spec.name}`" for spec in specs],
+            "role": [spec.role for spec in specs],
+            "what it is": [spec.description for spec in specs],
+            "trainable parameters": [
+                f"{params[s.name]:,}" if s.name in params else "—" for s in specs
+            ],
+            "full profile": [f"{spec.budget_images:,} images, `{spec.recipe}`" for spec in specs],
+        }
+    )
+    return "\n".join(findings.markdown(table)) + "\n"
+
+
+def splice(text: str, start: str, end: str, content: str) -> str:
+    """``text`` with what lies between its ``start`` and ``end`` markers replaced."""
+    if start not in text or end not in text:
+        raise ValueError(f"no {start} ... {end} section")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{content}{end}{tail}"
+
+
 def render_readme(readme_text: str, results_dir=RESULTS_DIR) -> str:
     """README text with its results section regenerated."""
-    if START not in readme_text or END not in readme_text:
-        raise ValueError(f"README has no {START} ... {END} section")
-    head, rest = readme_text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{results_section(results_dir)}{END}{tail}"
+    return splice(readme_text, START, END, results_section(results_dir))
 
 
 def _generated(readme: Path, results_dir) -> dict[Path, str]:
-    return {
+    """Each generated file and the text it should hold; the docs pages sit beside the
+    README (docs/reference.md only where it exists)."""
+    records = results.load_results(results_dir)
+    searches = results.recipe_searches(results_dir, records)
+    docs = readme.parent
+    generated = {
         readme: render_readme(readme.read_text(encoding="utf-8"), results_dir),
         Path(results_dir) / RESULTS_PAGE: results_page(results_dir),
+        docs / FINDINGS_PAGE: findings.page(records, searches, results_dir),
     }
+    reference = docs / REFERENCE_PAGE
+    if reference.exists():
+        text = reference.read_text(encoding="utf-8")
+        generated[reference] = splice(text, MODELS_START, MODELS_END, models_section(records))
+    return generated
 
 
 def out_of_date(readme=PROJECT_ROOT / "README.md", results_dir=RESULTS_DIR) -> list[Path]:
-    """The generated files (README, results/README.md) that disagree with results/."""
+    """The generated files that disagree with results/."""
     return [
         path
         for path, text in _generated(Path(readme), results_dir).items()
@@ -434,7 +372,7 @@ def out_of_date(readme=PROJECT_ROOT / "README.md", results_dir=RESULTS_DIR) -> l
 
 
 def update_readme(readme=PROJECT_ROOT / "README.md", results_dir=RESULTS_DIR) -> list[Path]:
-    """Rewrite the README's results section and results/README.md; the files that changed."""
+    """Rewrite every generated file that disagrees with results/; the files that changed."""
     changed = []
     for path, text in _generated(Path(readme), results_dir).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:

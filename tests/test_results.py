@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 
 import numpy as np
 import pytest
 
-from fmnist_lib import readme, records, results, selection, summaries, tables, verdict
-from fmnist_lib.config import TrainConfig
+from fmnist_lib import findings, readme, records, results, selection, summaries, tables, verdict
+from fmnist_lib.config import TrainConfig, profile_config
 from fmnist_lib.experiments import EXPERIMENTS, declaration_problems, run_index
 from fmnist_lib.paths import PROJECT_ROOT, RESULTS_DIR
 from fmnist_lib.runs import RunError, read_json, set_status
@@ -64,11 +65,30 @@ def test_committed_results_validate_and_match_their_declarations():
     assert selection.fast_schedule(scores) == fast["chosen_epochs"]
 
 
-def test_readme_and_results_page_match_results_dir():
+def test_readme_results_page_and_findings_match_results_dir():
+    """README's section, results/README.md, docs/findings.md and docs/reference.md's
+    models table are what `fmnist results readme` writes from results/."""
+    assert readme.out_of_date() == [], "run `fmnist results readme`"
+
+
+def test_readme_is_a_users_page():
     text = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
-    assert readme.render_readme(text) == text, "run `fmnist results readme`"
-    page = (RESULTS_DIR / readme.RESULTS_PAGE).read_text(encoding="utf-8")
-    assert readme.results_page() == page, "run `fmnist results readme`"
+    assert len(text.splitlines()) <= 200
+    section = text.split(readme.START, 1)[1].split(readme.END, 1)[0]
+    bullets = [line for line in section.splitlines() if line.startswith("* ")]
+    assert 1 <= len(bullets) <= 6
+    header = next(line for line in section.splitlines() if line.startswith("| model"))
+    assert header.count("|") - 1 <= 7
+    for command in (
+        "fmnist train --arch examples/small_cnn.py:small_cnn --seeds 0 1 2 --record",
+        "fmnist search --arch examples/small_cnn.py:small_cnn --trials 20",
+        "fmnist run-notebooks --only 04_evaluation",
+    ):
+        assert f"\n{command}\n" in text, command
+    # The one number the README states by hand: a user's model's budget, as trained.
+    assert f"{profile_config('vgg', 'full').images_seen:,} images seen" in text
+    for link in re.findall(r"\]\(((?:docs|results|figures|examples|notebooks)/[^)#]*)", text):
+        assert (PROJECT_ROOT / link).exists(), link
 
 
 def test_no_committed_file_holds_an_absolute_path():
@@ -171,11 +191,79 @@ def test_results_readme_check_names_the_stale_file(tmp_path):
     stale = tmp_path / "project-README.md"
     stale.write_text("x\n<!-- results:start -->\nold\n<!-- results:end -->\n")
     (tmp_path / "runs").mkdir()
-    assert readme.out_of_date(stale, tmp_path) == [stale, tmp_path / "README.md"]
-    assert readme.update_readme(stale, tmp_path) == [stale, tmp_path / "README.md"]
+    generated = [stale, tmp_path / "README.md", tmp_path / "docs" / "findings.md"]
+    assert readme.out_of_date(stale, tmp_path) == generated
+    assert readme.update_readme(stale, tmp_path) == generated
     assert readme.out_of_date(stale, tmp_path) == []
+    (tmp_path / "docs" / "findings.md").write_text("edited by hand\n")
+    assert readme.out_of_date(stale, tmp_path) == [tmp_path / "docs" / "findings.md"]
     with pytest.raises(ValueError, match="results:start"):
         readme.render_readme("no markers", tmp_path)
+
+
+def _reproduction(arch, tests, **settings):
+    return [
+        _trained(
+            fixture(f"{arch}-full-s{seed}", arch, seed, test, experiment=f"{arch}-full", **settings)
+        )
+        for seed, test in enumerate(tests)
+    ]
+
+
+def _trained(record, margin=0.9):
+    """A fixture record with what the findings read of a run: its kept epoch, its last
+    epoch's accuracies and, for a time budget, the margin it was fitted with."""
+    record["metrics"].update(
+        best_epoch=1, time_budget={"margin": margin, "measured_images_per_second": 1000.0}
+    )
+    record["history"] = [{"epoch": 1, "accuracy": 0.99, "val_accuracy": 0.95}]
+    return record
+
+
+def test_a_reproduction_row_gets_no_improvement_target(tmp_path):
+    """A reproduction is judged against the original, never against the target that the
+    improvement aims at: in the README's headline, the results page and the findings."""
+    records = _reproduction("arch1", [0.880, 0.881, 0.882], augmentation=())
+    headline = readme.headline_table(records).set_index("model")
+    assert headline.loc["arch1", "improvement target"] == "—"
+    assert headline.loc["arch1", "reproduction"].endswith("**not matched**")
+    row = next(line for line in readme._summary_lines(records, {}) if "| arch1-full " in line)
+    assert "reproduction: **not matched**" in row and "≥" not in row
+    assert "target" not in summaries.findings(records)
+    text = findings.page(records, {}, tmp_path)
+    assert "## Does the reproduction match the original?" in text
+    assert "**not matched**" in text and "better recipe" not in text
+    bullets = findings.abstract(records, tmp_path)
+    assert len(bullets) == 1 and "0 of 1 reproductions match" in bullets[0]
+
+
+def test_findings_read_the_records_they_are_given(tmp_path):
+    """Every section of the findings appears only with the records it reads, and its
+    numbers follow the records."""
+    assert findings.page([], {}, tmp_path).startswith("# Findings")
+    assert findings.abstract([], tmp_path) == []
+    repro = _reproduction("vgg", [0.935, 0.936, 0.934])
+    hour = [
+        _trained(
+            fixture(
+                f"r{s}",
+                "resnet",
+                s,
+                0.950 + s / 1000,
+                experiment="resnet-1h",
+                recipe="cosine-modern-tta",
+                budget_seconds=3600,
+                train_seconds=3000,
+            )
+        )
+        for s in range(3)
+    ]
+    text = findings.page(repro + hour, {}, tmp_path)
+    assert "95.10% ± 0.10 (3)" in text and "**missed**" in text
+    assert "## What does this project's own model reach in its hour?" in text
+    assert "0 of the 3 timed runs overran" in text
+    bullets = findings.abstract(repro + hour, tmp_path)
+    assert len(bullets) == 2 and "scores 95.10% ± 0.10 (3)" in bullets[1]
 
 
 # --- choices on validation ---------------------------------------------------------
