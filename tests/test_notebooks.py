@@ -247,8 +247,8 @@ def test_outputs_are_free_of_stderr_empty_html_and_oversized_outputs(name):
 
 
 def readme_parameters() -> dict[str, dict[str, str]]:
-    """README's "Notebook parameters" table as {notebook: {name: default}}."""
-    text = (PROJECT_ROOT / "README.md").read_text()
+    """docs/reference.md's "Notebook parameters" table as {notebook: {name: default}}."""
+    text = (PROJECT_ROOT / "docs" / "reference.md").read_text()
     section = text.split("### Notebook parameters", 1)[1].split("\n#", 1)[0]
     table: dict[str, dict[str, str]] = {}
     for row in re.findall(r"^\| (\w+) \| `(\w+)` \| `([^`]*)` \|", section, flags=re.M):
