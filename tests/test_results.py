@@ -116,6 +116,8 @@ OTHER_VALUES = {
     "deterministic": True,
     "tta_flip": True,
     "strategy": "mirrored",
+    "model_options": {"width": 64},
+    "augment_strength": 1.5,
 }
 
 
@@ -127,10 +129,12 @@ def test_configs_differing_in_any_single_setting_never_share_a_group():
         f.name for f in dataclasses.fields(TrainConfig) if f.name not in records.PER_RUN_FIELDS
     ]
     for field in shaping:
-        if field in ("budget_images", "budget_seconds", "precision"):
-            continue  # checked below: they replace the epochs, or are read as they ran
+        if field in ("budget_images", "budget_seconds", "precision", "builder"):
+            continue  # checked below: they replace the epochs, are read as they ran, or name arch
         changed = base.replace(**{field: OTHER_VALUES[field]}).to_dict()
         assert records.record_group(changed, metrics) != key, field
+    own = TrainConfig(arch="examples/small_cnn.py:small_cnn", epochs=2).to_dict()
+    assert records.record_group(own, metrics) != key
     by_images = TrainConfig(budget_images=100_000).to_dict()
     assert records.record_group(by_images, metrics) != key
     timed = TrainConfig(budget_seconds=60).to_dict()

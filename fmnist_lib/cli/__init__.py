@@ -29,6 +29,7 @@ from . import (
     notebooks,
     results,
     robustness,
+    search,
     throughput,
     train,
 )
@@ -36,7 +37,18 @@ from . import (
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ chatter off the CLI
 
 # The parser modules, in the order `fmnist --help` lists their subcommands.
-GROUPS = (train, evaluate, baselines, experiment, results, robustness, notebooks, bench, throughput)
+GROUPS = (
+    train,
+    evaluate,
+    baselines,
+    experiment,
+    search,
+    results,
+    robustness,
+    notebooks,
+    bench,
+    throughput,
+)
 
 
 def handler(target: str):

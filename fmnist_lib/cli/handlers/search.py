@@ -1,0 +1,62 @@
+"""Runs `fmnist search`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...errors import UsageError
+from ...experiments import Budget
+from ...paths import RESULTS_DIR
+from ...results import load_results
+from ...runs import write_json
+from ...search.confirm import confirm
+from ...search.pruning import choose_pruner, compare_pruners, curves_from_records, pruner_table
+from ...search.study import SEARCH_DIR, make_plan, matching_records, run_search
+
+
+def parse_budget(text: str | None, epochs: int | None) -> Budget | None:
+    """``images:N``, ``epochs:N`` or ``seconds:N`` as a Budget (``--epochs N`` is epochs:N)."""
+    if text is None:
+        return None if epochs is None else Budget(epochs=epochs)
+    if epochs is not None:
+        raise UsageError("--budget and --epochs are two budgets; give one of them")
+    kind, _, value = text.partition(":")
+    kinds = {"images": int, "epochs": int, "seconds": float}
+    try:
+        return Budget(**{kind: kinds[kind](value)})
+    except (KeyError, ValueError):
+        raise UsageError(f"--budget {text!r}: expected images:N, epochs:N or seconds:N") from None
+
+
+def search_command(args) -> int:
+    options = {"verbose": not args.quiet, "sampler_seed": args.seed}
+    if args.pruner:
+        options["pruner"] = args.pruner
+    if args.runs_dir:
+        options["runs_dir"] = Path(args.runs_dir)
+    if args.heartbeat:
+        options["heartbeat"] = tuple(args.heartbeat)
+    plan = make_plan(
+        args.arch,
+        args.trials,
+        budget=parse_budget(args.budget, args.epochs),
+        subset=args.subset,
+        storage=args.storage,
+        study=args.study,
+        **options,
+    )
+    records = load_results(RESULTS_DIR)
+    if args.compare_pruners:
+        curves = curves_from_records(r for r, _ in matching_records(plan, records, any_seed=True))
+        rows = compare_pruners(curves)
+        chosen = choose_pruner(rows)
+        path = SEARCH_DIR / f"pruners-{plan.study_name}.json"
+        write_json(path, {"study": plan.study_name, "rows": rows, "chosen": chosen})
+        print(pruner_table(rows))
+        print(f"chosen: {chosen}; written: {path}")
+        return 0
+    run_search(plan, records)
+    if args.confirm:
+        for path in confirm(plan, RESULTS_DIR):
+            print(f"Recorded: {path}")
+    return 0

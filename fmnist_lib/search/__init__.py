@@ -1,0 +1,1 @@
+"""Recipe search on Optuna: spaces as data, studies shared by workers, pruning, confirmation."""

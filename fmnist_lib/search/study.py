@@ -1,0 +1,326 @@
+"""A recipe search on Optuna: one study per model and budget, shared by any number of workers.
+
+The objective is the kept checkpoint's validation accuracy (``selection_val_accuracy``,
+scored as the run scores its test set), never the test set. The storage is an SQLite
+file under ``results/search/`` by default, or any Optuna storage URL. Heartbeats mark
+a trial whose worker died as failed, and a retry of it (same params) resumes its run
+directory from its last epoch; runs already recorded for the model enter the study as
+completed trials, once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..config import COMPACT, TrainConfig
+from ..errors import ConfigError, TrainingError
+from ..experiments import Budget
+from ..paths import RESULTS_DIR
+from ..reference import same_budget
+from ..runs import load_run, read_json
+from ..specs import get_spec
+from ..training import train
+from .pruning import PRUNERS, PruningReporter, make_pruner
+from .space import check_space, distributions, params_from_config, settings_from_params, suggest
+
+SEARCH_DIR = RESULTS_DIR / "search"
+RUNS_DIR = Path("runs") / "search"
+# A worker's pulse; a trial silent for GRACE_SECONDS lost its worker and is retried
+# (at most MAX_RETRY times), resuming its run directory.
+HEARTBEAT_SECONDS = 60
+GRACE_SECONDS = 180
+MAX_RETRY = 3
+STORAGE_ATTEMPTS = 5
+SEARCH_SEED = 0  # the seed every trial trains with; confirmation adds the others
+# The pruner `fmnist search --compare-pruners` chose on the recorded VGG curves
+# (results/search/pruners-vgg-1440000img.json).
+DEFAULT_PRUNER = "median-half"
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """One search: the model, the fixed part of its config, the space and the storage."""
+
+    model: str
+    base: TrainConfig
+    space: dict
+    study_name: str
+    storage_url: str
+    trials: int
+    sampler_seed: int = 0
+    pruner: str = DEFAULT_PRUNER
+    runs_dir: Path = RUNS_DIR
+    heartbeat: tuple[int, int] = (HEARTBEAT_SECONDS, GRACE_SECONDS)
+    verbose: bool = True
+    notes: list = field(default_factory=list)
+
+
+def default_storage(model: str, search_dir: Path = SEARCH_DIR) -> str:
+    """The embedded storage of a model's studies: ``results/search/<model>.db``."""
+    Path(search_dir).mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{Path(search_dir).resolve() / f'{model}.db'}"
+
+
+def base_config(arch: str, budget: Budget | None, subset: int | None, verbose: int) -> TrainConfig:
+    """The settings a search does not vary: model, budget, data; the recipe's defaults."""
+    probe = TrainConfig(arch=arch)
+    budget = budget or Budget(images=get_spec(probe.arch).budget_images)
+    return TrainConfig(
+        arch=arch,
+        seed=SEARCH_SEED,
+        subset=subset,
+        verbose=verbose,
+        **budget.settings(),
+    )
+
+
+def default_study_name(base: TrainConfig) -> str:
+    """``<model>-<budget>``, with the subset when there is one: e.g. vgg-1440000img."""
+    if base.budget_seconds is not None:
+        length = f"{base.budget_seconds:g}s"
+    elif base.budget_images is not None:
+        length = f"{base.budget_images}img"
+    else:
+        length = f"{base.epochs}ep"
+    subset = f"-subset{base.subset}" if base.subset else ""
+    return f"{base.arch}-{length}{subset}"
+
+
+def make_plan(
+    arch: str,
+    trials: int,
+    budget: Budget | None = None,
+    subset: int | None = None,
+    storage: str | None = None,
+    study: str | None = None,
+    **options,
+) -> SearchPlan:
+    """A validated plan; a bad space, budget or setting fails here, before anything trains."""
+    if not isinstance(trials, int) or trials < 1:
+        raise ConfigError(f"trials: {trials!r} must be a positive integer")
+    base = base_config(arch, budget, subset, COMPACT if options.get("verbose", True) else 0)
+    from .space import space_for
+
+    space = options.pop("space", None) or space_for(base.arch)
+    check_space(space, base.arch)
+    if options.get("pruner", DEFAULT_PRUNER) not in PRUNERS:
+        raise ConfigError(f"pruner: unknown {options.get('pruner')!r}; valid: {list(PRUNERS)}")
+    return SearchPlan(
+        model=base.arch,
+        base=base,
+        space=space,
+        study_name=study or default_study_name(base),
+        storage_url=storage or default_storage(base.arch),
+        trials=trials,
+        **options,
+    )
+
+
+def open_storage(plan: SearchPlan):
+    """The study's storage with heartbeats and retries of trials whose worker died."""
+    import optuna
+    import sqlalchemy
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    # Heartbeats and retries are marked experimental in Optuna: said once here, not per trial.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    interval, grace = plan.heartbeat
+    engine = {"connect_args": {"timeout": 120}} if plan.storage_url.startswith("sqlite") else {}
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    for attempt in range(STORAGE_ATTEMPTS):
+        try:
+            return RDBStorage(
+                plan.storage_url,
+                engine_kwargs=engine,
+                heartbeat_interval=interval,
+                grace_period=grace,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(
+                    max_retry=MAX_RETRY
+                ),
+            )
+        except sqlalchemy.exc.SQLAlchemyError:
+            # Workers started together race to create a new database's tables; the
+            # loser finds them made when it tries again.
+            if attempt == STORAGE_ATTEMPTS - 1:
+                raise
+            time.sleep(1 + random.random())
+
+
+def open_study(plan: SearchPlan, storage=None):
+    """Create or load the plan's study; one whose protocol differs is a ConfigError."""
+    import optuna
+
+    storage = storage or open_storage(plan)
+    protocol = _protocol(plan)
+    probe = optuna.create_study(
+        study_name=plan.study_name, storage=storage, direction="maximize", load_if_exists=True
+    )
+    saved = probe.user_attrs.get("protocol")
+    if saved is None:
+        probe.set_user_attr("protocol", protocol)
+    elif saved != protocol:
+        changed = sorted(k for k in protocol if protocol[k] != saved.get(k))
+        raise ConfigError(
+            f"study {plan.study_name}: its protocol differs in {changed}; "
+            "name another study with --study"
+        )
+    # Seeded, and offset by the trials already there: a resumed or second worker
+    # does not replay the first one's samples.
+    seed = plan.sampler_seed + len(probe.trials)
+    sampler = optuna.samplers.TPESampler(
+        seed=seed, multivariate=True, constant_liar=True, n_startup_trials=8
+    )
+    return optuna.load_study(
+        study_name=plan.study_name,
+        storage=storage,
+        sampler=sampler,
+        pruner=make_pruner(plan.pruner, plan.base.epochs or 1),
+    )
+
+
+def _protocol(plan: SearchPlan) -> dict:
+    """What every trial of a study shares: the base config but its seed and verbosity."""
+    base = {k: v for k, v in plan.base.to_dict().items() if k not in ("verbose", "seed")}
+    base["augmentation"] = list(plan.base.augmentation)
+    return {"model": plan.model, "base": base, "space": sorted(plan.space)}
+
+
+def matching_records(plan: SearchPlan, records, any_seed: bool = False) -> list[tuple[dict, dict]]:
+    """(record, params) of recorded runs of the plan's model and protocol, seed 0 unless any."""
+    found = []
+    for record in records:
+        config = record["config"]
+        if record["model"] != plan.model or (config.get("seed") != SEARCH_SEED and not any_seed):
+            continue
+        if config.get("subset") != plan.base.subset or config.get("budget_seconds") is not None:
+            continue
+        images = record["metrics"].get("images_seen", 0)
+        if plan.base.budget_images is None or not same_budget(images, plan.base.budget_images):
+            continue
+        params = params_from_config(config, plan.space, plan.model)
+        if params is not None:
+            found.append((record, params))
+    return found
+
+
+def add_recorded_trials(study, plan: SearchPlan, records: list[dict]) -> int:
+    """Enter the recorded runs that fit the study as completed trials, each once."""
+    import optuna
+
+    known = {t.user_attrs.get("record") for t in study.get_trials(deepcopy=False)}
+    added = 0
+    for record, params in matching_records(plan, records):
+        if record["name"] in known:
+            continue
+        history = record.get("history") or []
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=params,
+                distributions={k: distributions(plan.space)[k] for k in params},
+                value=record["metrics"]["selection_val_accuracy"],
+                intermediate_values={r["epoch"]: r["val_accuracy"] for r in history},
+                user_attrs={"record": record["name"], "recipe": record["recipe"]},
+            )
+        )
+        added += 1
+    return added
+
+
+def trial_config(plan: SearchPlan, params: dict, number: int) -> TrainConfig:
+    """The config a trial trains: the plan's base with the trial's settings."""
+    run_dir = Path(plan.runs_dir) / plan.study_name
+    return plan.base.replace(
+        **settings_from_params(params), run_name=f"trial-{number:04d}", out_dir=str(run_dir)
+    )
+
+
+def objective(plan: SearchPlan):
+    """The function Optuna calls per trial: train (or resume), return validation accuracy."""
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
+
+    def run(trial) -> float:
+        frozen = next(t for t in trial.study.get_trials(deepcopy=False) if t.number == trial.number)
+        original = RetryHeartbeatStaleTrialCallback.retried_trial_number(frozen)
+        number = trial.number if original is None else original
+        config = trial_config(plan, suggest(trial, plan.space), number)
+        run_dir = Path(config.out_dir) / config.run_name
+        history_path = run_dir / "history.json"
+        if history_path.exists():  # a retried trial: its finished epochs count again
+            for row in read_json(history_path):
+                trial.report(row["val_accuracy"], row["epoch"])
+        trial.set_user_attr("run_dir", str(run_dir))
+        train(config, run_dir=run_dir, resume=True, extra_callbacks=[PruningReporter(trial)])
+        metrics = load_run(run_dir)["metrics"]
+        trial.set_user_attr("train_seconds", metrics["train_seconds"])
+        trial.set_user_attr("images_seen", metrics["images_seen"])
+        return metrics["selection_val_accuracy"]
+
+    return run
+
+
+def counts(study) -> dict[str, int]:
+    """Trials by state name."""
+    tally: dict[str, int] = {}
+    for trial in study.get_trials(deepcopy=False):
+        tally[trial.state.name] = tally.get(trial.state.name, 0) + 1
+    return tally
+
+
+def _enough(study, target: int) -> bool:
+    """Whether finished and running trials reach ``target``, with no retry waiting."""
+    tally = counts(study)
+    if tally.get("WAITING"):
+        return False
+    return tally.get("COMPLETE", 0) + tally.get("PRUNED", 0) + tally.get("RUNNING", 0) >= target
+
+
+def run_search(plan: SearchPlan, records: list[dict] = ()) -> object:
+    """Run trials until the study holds ``plan.trials`` finished ones; return the study.
+
+    Any number of workers may run this on one storage at once: each checks the
+    count before it starts a trial. A trial whose training fails (a NaN loss) is
+    marked failed and does not count.
+    """
+    import optuna
+    from optuna.storages import fail_stale_trials
+
+    study = open_study(plan)
+    added = add_recorded_trials(study, plan, list(records))
+    _say(plan, f"study {plan.study_name} ({plan.storage_url}): {counts(study)}; added {added}")
+    failures = 0
+    while failures <= plan.trials:
+        fail_stale_trials(study)
+        if _enough(study, plan.trials):
+            break
+        before = counts(study).get("FAIL", 0)
+        study.optimize(objective(plan), n_trials=1, catch=(TrainingError,), gc_after_trial=True)
+        last = study.get_trials(deepcopy=False)[-1]
+        failures += counts(study).get("FAIL", 0) > before
+        _say(plan, _trial_line(last))
+    logging.getLogger("optuna").setLevel(logging.WARNING)
+    if optuna.trial.TrialState.COMPLETE in {t.state for t in study.trials}:
+        _say(plan, f"best: trial {study.best_trial.number}, validation {study.best_value:.4f}")
+    return study
+
+
+def _trial_line(trial) -> str:
+    value = "" if trial.value is None else f" validation {trial.value:.4f}"
+    steps = trial.last_step
+    where = "" if steps is None else f" after epoch {steps}"
+    return f"trial {trial.number}: {trial.state.name.lower()}{where}{value}"
+
+
+def _say(plan: SearchPlan, text: str) -> None:
+    if plan.verbose:
+        print(text, flush=True)
+
+
+def best_settings(study) -> tuple[object, dict]:
+    """(best trial, its TrainConfig settings)."""
+    best = study.best_trial
+    return best, settings_from_params(best.params)

@@ -1,0 +1,185 @@
+"""fmnist search: spaces, studies shared by workers, retries after a killed worker, pruning."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+
+from fmnist_lib.errors import ConfigError
+from fmnist_lib.results import load_results
+from fmnist_lib.runs import read_json
+from fmnist_lib.search.pruning import PRUNERS, choose_pruner, compare_pruners
+from fmnist_lib.search.space import (
+    RECIPE_SPACE,
+    Choice,
+    Float,
+    check_space,
+    params_from_config,
+    settings_from_params,
+)
+from fmnist_lib.search.study import add_recorded_trials, make_plan, open_study
+
+from .conftest import run_cli
+
+TINY = ("--arch", "arch1", "--subset", "600", "--epochs", "1", "--quiet")
+
+
+def _study(storage: str, name: str):
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def _finished(study) -> list:
+    states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+    return study.get_trials(deepcopy=False, states=states)
+
+
+@pytest.mark.parametrize(
+    ("space", "message"),
+    [
+        ({"learning_rte": Float(1e-4, 1e-2)}, "unknown setting 'learning_rte'"),
+        ({"learning_rate": Float(1e-2, 1e-4)}, "must have low < high"),
+        ({"weight_decay": Float(0.0, 0.1, log=True)}, "log range needs low > 0"),
+        ({"label_smoothing": Float(0.0, 0.9)}, "label_smoothing = 0.9"),
+        ({"batch_size": Choice(())}, "must be distinct and not empty"),
+        ({"augmentation": Choice(("flip", "blur"))}, "unknown name(s) ['blur']"),
+        ({"model.width": Choice((32, 64))}, "not an argument of vgg's builder"),
+    ],
+)
+def test_a_bad_space_fails_before_anything_trains(space, message):
+    with pytest.raises(ConfigError, match=None) as err:
+        check_space(space, "vgg")
+    assert message in str(err.value)
+
+
+def test_the_own_model_space_varies_width_and_depth():
+    plan = make_plan("resnet", 1, storage="sqlite:///:memory:")
+    assert {"model.width", "model.blocks"} <= set(plan.space)
+    settings = settings_from_params({"model.width": 64, "model.blocks": 3, "augmentation": "none"})
+    assert settings == {"model_options": {"width": 64, "blocks": 3}, "augmentation": ()}
+
+
+def test_recorded_runs_enter_the_study_once(tmp_path):
+    records = load_results()
+    plan = make_plan("vgg", 40, storage=f"sqlite:///{tmp_path / 's.db'}", verbose=False)
+    study = open_study(plan)
+    added = add_recorded_trials(study, plan, records)
+    assert added >= 10  # the hand search's candidates at the original's budget, seed 0
+    assert add_recorded_trials(study, plan, records) == 0
+    names = [t.user_attrs["record"] for t in study.trials]
+    assert len(names) == len(set(names)) == added
+    best = max(study.trials, key=lambda t: t.value)
+    record = next(r for r in records if r["name"] == best.user_attrs["record"])
+    assert best.value == record["metrics"]["selection_val_accuracy"]
+    assert params_from_config(record["config"], RECIPE_SPACE, "vgg") == best.params
+    # The original's recipe trains in float32 with a constant rate: inside the space too.
+    assert any(t.user_attrs["recipe"] == "original" for t in study.trials)
+
+
+def test_pruners_compare_on_recorded_curves_and_the_rule_picks_a_safe_one():
+    records = [r for r in load_results() if r["model"] == "vgg"]
+    curves = [
+        {
+            "val_accuracy": [h["val_accuracy"] for h in r["history"]],
+            "value": r["metrics"]["selection_val_accuracy"],
+            "epoch_seconds": 1.0,
+        }
+        for r in records[:12]
+    ]
+    rows = compare_pruners(curves, shuffles=3)
+    assert [row["pruner"] for row in rows] == list(PRUNERS)
+    none = rows[0]
+    assert none["pruned"] == 0 and none["saved_share"] == 0 and none["worst_regret_points"] == 0
+    chosen = next(row for row in rows if row["pruner"] == choose_pruner(rows))
+    assert chosen["regret_points"] == 0 and chosen["saved_share"] >= none["saved_share"]
+
+
+@pytest.mark.slow
+def test_a_two_trial_study_end_to_end(tmp_path):
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    runs = tmp_path / "runs"
+    run_cli("search", *TINY, "--trials", "2", "--storage", storage, "--runs-dir", runs, check_rc=0)
+    study = _study(storage, "arch1-1ep-subset600")
+    trials = _finished(study)
+    assert len(trials) == 2
+    for trial in trials:
+        metrics = read_json(
+            runs / "arch1-1ep-subset600" / f"trial-{trial.number:04d}" / "metrics.json"
+        )
+        assert trial.value == metrics["selection_val_accuracy"]  # validation, not test
+        assert trial.intermediate_values == {1: pytest.approx(metrics["best_val_accuracy"])}
+    # Run again, it has its trials: nothing more trains.
+    run_cli("search", *TINY, "--trials", "2", "--storage", storage, "--runs-dir", runs, check_rc=0)
+    assert len(_study(storage, "arch1-1ep-subset600").trials) == 2
+
+
+def _worker(storage, runs, trials, seed, *extra):
+    args = ["search", *TINY, "--trials", trials, "--storage", storage, "--runs-dir", runs]
+    return subprocess.Popen(
+        [sys.executable, "-m", "fmnist_lib", *map(str, [*args, "--seed", seed, *extra])],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_study_without_duplicates(tmp_path):
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    workers = [_worker(storage, tmp_path / "runs", 4, seed) for seed in (1, 2)]
+    outputs = [w.communicate(timeout=900)[0] for w in workers]
+    assert [w.returncode for w in workers] == [0, 0], outputs
+    study = _study(storage, "arch1-1ep-subset600")
+    finished = _finished(study)
+    # Each worker checks the count before it starts a trial: N, or one more when
+    # both start the last one at once.
+    assert 4 <= len(finished) <= 5
+    assert len({t.number for t in study.trials}) == len(study.trials)
+    run_dirs = [t.user_attrs["run_dir"] for t in study.trials]
+    assert len(set(run_dirs)) == len(run_dirs)
+
+
+@pytest.mark.slow
+def test_a_killed_workers_trial_is_retried_and_resumes(tmp_path):
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    runs = tmp_path / "runs"
+    longer = ("--epochs", "6", "--heartbeat", "1", "3")
+    tiny = list(TINY)
+    del tiny[4:6]  # the one-epoch budget; this trial trains six
+    name = "arch1-6ep-subset600"
+    history = runs / name / "trial-0000" / "history.json"
+
+    def start(trials):
+        args = ["search", *tiny, *longer, "--trials", trials, "--storage", storage]
+        return subprocess.Popen(
+            [sys.executable, "-m", "fmnist_lib", *map(str, args), "--runs-dir", str(runs)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    victim = start(1)
+    deadline = time.monotonic() + 300
+    while not (history.exists() and len(read_json(history)) >= 2):
+        assert victim.poll() is None and time.monotonic() < deadline, "the trial never got going"
+        time.sleep(0.5)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    done_before = len(read_json(history))
+    time.sleep(4)  # past the grace period: the trial's heartbeat has stopped
+    survivor = start(1)
+    assert survivor.wait(timeout=600) == 0
+    study = _study(storage, name)
+    states = [t.state.name for t in study.trials]
+    assert states == ["FAIL", "COMPLETE"], states
+    retry = study.trials[1]
+    assert retry.system_attrs["failed_trial"] == 0
+    assert retry.params == study.trials[0].params
+    assert retry.user_attrs["run_dir"] == study.trials[0].user_attrs["run_dir"]
+    metrics = read_json(history.parent / "metrics.json")
+    assert metrics["resumed_from_epoch"] >= 1 and done_before >= 2
+    assert [row["epoch"] for row in read_json(history)] == list(range(1, 7))
