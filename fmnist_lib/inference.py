@@ -33,15 +33,17 @@ def predict_probabilities(model, images, tta_flip: bool = False, batch_size: int
 def load_trained_model(path: str | os.PathLike):
     """(model, tta_flip) from a run directory or a ``.keras`` file.
 
-    A run's model is scored as its run scored it: with flip test-time
+    A run's model is scored as its run scored it: with the fused batch-norm
+    layers it was saved without (``portable``), and with flip test-time
     augmentation when the run's config.json asks for it (a bare .keras file
     beside no config.json has none).
     """
     # heavy: Keras loads only when a model is; `layers` subclasses Keras' layers and
-    # registers FusedBatchNormalization, which saved models name, for load_model
+    # registers FusedBatchNormalization, which older saved models name, for load_model
     import keras
 
-    from . import layers  # noqa: F401
+    from .layers import FusedBatchNormalization
+    from .portable import fused_copy
 
     path = Path(path)
     run_dir = path if path.is_dir() else path.parent
@@ -51,7 +53,7 @@ def load_trained_model(path: str | os.PathLike):
             f"{model_file}: no such model file (expected a .keras file or a run directory)"
         )
     try:
-        model = keras.saving.load_model(model_file)
+        model = fused_copy(keras.saving.load_model(model_file), FusedBatchNormalization)
     except Exception as err:
         raise RunError(f"{model_file}: could not load the model ({err})") from None
     config_path = run_dir / "config.json"

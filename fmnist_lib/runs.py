@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import RunError
+from .portable import portable_copy
 
 RUNNING, COMPLETED, FAILED = "running", "completed", "failed"
 # Never written: read_status reports it for a "running" run whose process is gone.
@@ -72,10 +73,14 @@ def read_json(path: str | os.PathLike):
 
 
 def atomic_save_model(model, path: str | os.PathLike) -> None:
-    """``model.save`` to a temporary ``.keras`` file, then rename."""
+    """Save ``model`` for plain Keras to a temporary ``.keras`` file, then rename.
+
+    Each fused batch-norm layer is saved as Keras' own (``portable``), so a model
+    of Keras' and this project's layers loads where this package is not installed.
+    """
     path = Path(path)
     tmp = path.with_name(f".{path.stem}.tmp.keras")
-    model.save(tmp)
+    portable_copy(model).save(tmp)
     os.replace(tmp, path)
 
 
