@@ -18,7 +18,7 @@ from .experiments import EXPERIMENTS, IMPROVEMENT
 from .metrics import percent
 from .models import count_params
 from .reference import ORIGINAL_RESULTS
-from .specs import get_spec
+from .specs import SPECS
 from .tables import headline
 from .verdict import format_spread
 
@@ -114,11 +114,12 @@ def findings(records: list[dict]) -> str:
         # and the improvement's target is not the reproduction's to meet or miss.
         if row["improvement seeds"] and declared.get(model, "") in recorded | {""}:
             hours = f", {row['improvement seconds'] / 3600:.2f} h of training per run"
+            target = SPECS[model].target if model in SPECS else None  # a user's model has none
             lines.append(
                 f"* {model}, {row['improvement recipe']} ({row['improvement seeds']} seeds): "
                 f"{percent(row['improvement'])}"
-                + (hours if get_spec(model).target.max_train_seconds else "")
-                + f"; target {row['target']}."
+                + (hours if target and target.max_train_seconds else "")
+                + (f"; target {row['target']}." if target else ".")
             )
     return "\n".join(lines)
 

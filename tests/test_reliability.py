@@ -17,6 +17,7 @@ import pytest
 from fmnist_lib import runs, training
 from fmnist_lib.config import TrainConfig
 from fmnist_lib.data import prepare_splits
+from fmnist_lib.inference import load_trained_model
 from fmnist_lib.runs import RunError, load_run, read_json, read_status, set_status, write_json
 
 from .conftest import run_cli
@@ -268,7 +269,7 @@ def test_resume_after_the_last_epoch_only_evaluates(tmp_path):
     (run_dir / "metrics.json").unlink()
     backup = run_dir / training.BACKUP_DIR
     backup.mkdir()
-    model = keras.saving.load_model(run_dir / "model.keras")
+    model, _ = load_trained_model(run_dir)
     model.save_weights(backup / "latest.weights.h5")
     write_json(backup / "training_metadata.json", {"epoch": 1, "batch": 0})
     set_status(run_dir, "running")

@@ -1,0 +1,118 @@
+"""A study at a glance: its history, what mattered, its best trials (for notebooks 01-03)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .study import SEARCH_DIR
+
+BEST_TRIALS = 5
+
+
+def load_model_study(model: str, search_dir: Path = SEARCH_DIR, name: str | None = None):
+    """A model's study from its embedded storage (the one with most trials unless named),
+    or None when it has none yet."""
+    import optuna
+
+    path = Path(search_dir) / f"{model}.db"
+    if not path.is_file():
+        return None
+    storage = f"sqlite:///{path.resolve()}"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    summaries = optuna.get_all_study_summaries(storage)
+    if name is None:
+        if not summaries:
+            return None
+        name = max(summaries, key=lambda s: s.n_trials).study_name
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def trial_source(trial) -> str:
+    """Where a trial came from: a recorded run's recipe, or the sampler."""
+    recipe = trial.user_attrs.get("recipe")
+    return f"recorded ({recipe})" if recipe else "sampled"
+
+
+def _best(study, n: int) -> list:
+    import optuna
+
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return sorted(done, key=lambda t: -t.value)[:n]
+
+
+def shared_settings(study, n: int = BEST_TRIALS) -> dict:
+    """The settings the ``n`` best trials all share."""
+    best = _best(study, n)
+    if not best:
+        return {}
+    first = best[0].params
+    return {k: v for k, v in first.items() if all(t.params.get(k) == v for t in best)}
+
+
+def best_trials(study, n: int = BEST_TRIALS) -> pd.DataFrame:
+    """The ``n`` best completed trials: validation accuracy, source, and the settings
+    in which they differ (``shared_settings`` holds the rest)."""
+    shared = shared_settings(study, n)
+    rows = []
+    for trial in _best(study, n):
+        differing = {k: v for k, v in sorted(trial.params.items()) if k not in shared}
+        settings = ", ".join(f"{k}={_short(v)}" for k, v in differing.items())
+        rows.append(
+            {
+                "trial": trial.number,
+                "validation": f"{100 * trial.value:.2f}%",
+                "source": trial_source(trial),
+                "settings": settings,
+            }
+        )
+    return pd.DataFrame(rows).set_index("trial") if rows else pd.DataFrame()
+
+
+def _short(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def study_summary(study) -> str:
+    """One line: trials by state, how many came from records, the best so far."""
+    states: dict[str, int] = {}
+    for trial in study.get_trials(deepcopy=False):
+        states[trial.state.name.lower()] = states.get(trial.state.name.lower(), 0) + 1
+    recorded = sum("record" in t.user_attrs for t in study.get_trials(deepcopy=False))
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+    best = f"; best validation {100 * study.best_value:.2f}% (trial {study.best_trial.number})"
+    return f"study {study.study_name}: {counts} ({recorded} from recorded runs){best}"
+
+
+def study_figure(study):
+    """Optimisation history (recorded and sampled trials, best so far) and the settings'
+    importances (fANOVA, Optuna's default), side by side."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import optuna
+
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    fig, (history, importance) = plt.subplots(1, 2, figsize=(12, 4.2))
+    numbers = np.array([t.number for t in done])
+    values = 100 * np.array([t.value for t in done])
+    recorded = np.array(["record" in t.user_attrs for t in done])
+    for mask, label, marker in ((recorded, "recorded run", "s"), (~recorded, "sampled", "o")):
+        if mask.any():
+            history.scatter(numbers[mask], values[mask], marker=marker, s=22, label=label)
+    history.step(
+        numbers, np.maximum.accumulate(values), where="post", color="k", label="best so far"
+    )
+    low = np.percentile(values, 10) if len(values) > 4 else values.min()
+    history.set_ylim(low - 0.2, values.max() + 0.2)  # failed recipes stay off the scale
+    history.set(xlabel="trial", ylabel="validation accuracy (%)", title="the study's trials")
+    history.legend(loc="lower right", fontsize=8)
+    if len(done) >= 2:
+        scores = optuna.importance.get_param_importances(study)
+        names = list(scores)[::-1]
+        importance.barh(names, [scores[n] for n in names])
+    importance.set(xlabel="importance (fANOVA)", title="which settings mattered")
+    fig.tight_layout()
+    return fig
