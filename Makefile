@@ -6,6 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 DATA_DIR := /usr/share/datasets/fashion-mnist
 PROFILE ?= full
+# Whether `make reproduce` publishes: rewrites the committed notebooks and figures.
+PUBLISH := $(filter full,$(PROFILE))
 
 $(BIN)/fmnist: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,14 +29,18 @@ data: ## Get Fashion-MNIST: the Debian package when root, else the loader's fall
 	fi
 
 .PHONY: reproduce
-reproduce: setup ## Set up, then run the notebook suite (PROFILE=full|quick|smoke) into notebooks/
-	$(BIN)/fmnist run-notebooks --profile $(PROFILE) --in-place
-	@# The run's record (time per notebook, machine, commit) for the README
+reproduce: setup ## Run the notebook suite: PROFILE=full (default) rewrites notebooks/ and figures/; smoke|quick write only under runs/notebooks/PROFILE/
+	@# Only the full profile publishes (--in-place): the outputs, figures and suite
+	@# record that the README shows. A first look (smoke, quick) changes no committed file.
+	$(BIN)/fmnist run-notebooks --profile $(PROFILE) $(if $(PUBLISH),--in-place)
+	@# The run's record (time per notebook, machine, commit) for the README,
 	@# committed with paths relative to the repository, never this machine's
-	$(BIN)/python -c "import sys; from fmnist_lib.records import relative_paths; \
-	from fmnist_lib.runs import read_json, write_json; \
-	write_json(sys.argv[2], relative_paths(read_json(sys.argv[1])))" \
-		runs/notebooks/$(PROFILE)/executed.json results/suite/$(PROFILE).json
+	if [ -n "$(PUBLISH)" ]; then \
+		$(BIN)/python -c "import sys; from fmnist_lib.records import relative_paths; \
+		from fmnist_lib.runs import read_json, write_json; \
+		write_json(sys.argv[2], relative_paths(read_json(sys.argv[1])))" \
+			runs/notebooks/$(PROFILE)/executed.json results/suite/$(PROFILE).json; \
+	fi
 
 .PHONY: train
 train: setup ## Train the VGG model for the default 10 epochs and print its test metrics
@@ -61,7 +67,7 @@ reference: setup ## Train and record every reproduction and improvement experime
 	$(BIN)/fmnist experiment run --reference
 
 .PHONY: lab
-lab: setup ## Open JupyterLab on the notebooks
+lab: setup ## Open JupyterLab on the notebooks (their figures go to runs/figures/; git checkout -- notebooks restores the outputs)
 	$(BIN)/jupyter lab notebooks/
 
 .PHONY: clean

@@ -1,11 +1,12 @@
 """The notebook suite: structure of the committed notebooks, the papermill batch
 runner (`fmnist run-notebooks`), and nbval regression of the committed outputs.
 
-The slow tests share one temporary workspace: the suite runs once into it in the
-smoke profile (three 2,000-image, one-epoch trainings), and nbval re-executes
-copies of the committed notebooks beside the same runs folder, so the trained
-runs are reused rather than trained twice. Figures go to a temporary folder
-($FMNIST_FIGURES_DIR), never to figures/.
+The slow tests share one temporary workspace, a clone of this checkout: the suite
+runs once in it as `make reproduce PROFILE=smoke` (three 2,000-image, one-epoch
+trainings), which must leave the clone's committed files as they were, and nbval
+re-executes copies of the committed notebooks beside the same runs folder, so the
+trained runs are reused rather than trained twice. Tests that run notebooks here
+send figures to a temporary folder ($FMNIST_FIGURES_DIR), never to figures/.
 """
 
 from __future__ import annotations
@@ -105,13 +106,43 @@ def figures_tmp(tmp_path_factory, monkeypatch):
     return folder
 
 
+def git(cwd: Path, *args: str) -> str:
+    command = ["git", "-c", "user.name=test", "-c", "user.email=test@invalid", *args]
+    return subprocess.run(command, cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
-    """root/runs holds training runs; root/out the executed copies; root/results the
-    committed results the evaluation notebook reads (RESULTS_DIR = "../results")."""
-    root = tmp_path_factory.mktemp("suite")
-    shutil.copytree(NOTEBOOKS_DIR.parent / "results", root / "results")
+    """A clone of this checkout as it stands: its tracked and new files (not the ignored
+    .venv or runs/), committed in a fresh repository, so `git status` there starts clean.
+
+    Uncommitted edits are the code under test, so the clone takes the working tree,
+    not HEAD. Its runs/ (ignored there too) will hold the training runs and, in
+    runs/notebooks/smoke, the executed copies and their figures.
+    """
+    root = tmp_path_factory.mktemp("suite") / "clone"
+    listed = git(PROJECT_ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.split("\0")):
+        source = PROJECT_ROOT / name
+        if source.is_file():  # a file deleted but not yet committed is left out
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, root / name)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "the checkout under test")
     return root
+
+
+def clone_env(root: Path) -> dict:
+    """This .venv's Python running the clone's code: $PYTHONPATH comes before the editable
+    install, in the runner and in the kernels it starts. Figures go where the runner
+    decides, as in a plain shell."""
+    env = {k: v for k, v in os.environ.items() if k != "FMNIST_FIGURES_DIR"}
+    return {**env, "PYTHONPATH": str(root)}
+
+
+def smoke_out(root: Path) -> Path:
+    return root / "runs" / "notebooks" / "smoke"
 
 
 def run_notebooks_cli(capsys, *args) -> tuple[int, str, str]:
@@ -475,27 +506,33 @@ def test_c_level_logs_stay_out_of_the_executed_notebook(capsys, tmp_path, monkey
 
 
 @pytest.mark.slow
-def test_in_place_writes_clean_sources(capsys, tmp_path):
+def test_in_place_writes_clean_sources(capsys, tmp_path, monkeypatch):
     folder, out = tmp_path / "nb", tmp_path / "out"
     folder.mkdir()
     make_notebook(
         folder / "x.ipynb",
         "print(PROFILE, SEED)",
         "SEED * 2",
+        "import os\nprint(os.environ['FMNIST_FIGURES_DIR'])",
         parameters='PROFILE = "smoke"\nSEED = 0',
     )
-    rc, _, _ = run_notebooks_cli(
+    # Only a publishing run's kernels send their figures to the committed figures/.
+    monkeypatch.delenv("FMNIST_FIGURES_DIR")
+    rc, out_text, _ = run_notebooks_cli(
         capsys, "--notebooks-dir", folder, "--out", out, "--in-place", "--profile", "full",
         "-p", "SEED=3",
     )  # fmt: skip
     assert rc == 0
+    assert f"figures in {PROJECT_ROOT / 'figures'}" in out_text
     source = nbformat.read(folder / "x.ipynb", as_version=4)
     # The parameters cell keeps its own values; outputs are from the injected ones.
     assert source.cells[0].source == 'PROFILE = "smoke"\nSEED = 0'
-    assert len(source.cells) == 3
-    assert [c.execution_count for c in source.cells] == [1, 2, 3]
+    assert len(source.cells) == 4
+    assert [c.execution_count for c in source.cells] == [1, 2, 3, 4]
     assert source.cells[1].outputs[0].text == "full 3\n"
     assert source.cells[2].outputs[0]["execution_count"] == 3
+    assert source.cells[3].outputs[0].text == f"{PROJECT_ROOT / 'figures'}\n"
+    assert "FMNIST_FIGURES_DIR" not in os.environ  # restored after the run
     assert set(source.metadata) <= {"kernelspec", "language_info"}
     assert all(set(c.metadata) <= {"tags"} for c in source.cells)
     # The executed copy in --out keeps papermill's record.
@@ -509,18 +546,32 @@ def test_in_place_writes_clean_sources(capsys, tmp_path):
 
 @pytest.fixture(scope="module")
 def executed_suite(workspace):
-    """Run the whole suite once through the CLI; return (rc, stdout, stderr)."""
-    before = {p: p.stat().st_mtime_ns for p in (PROJECT_ROOT / "figures").glob("*")}
+    """`make reproduce PROFILE=smoke` in the clone, once; return the CompletedProcess.
+
+    A first look changes no committed file: afterwards `git status` in the clone is
+    clean (its notebooks, figures/ and results/ as they were). The clone's code runs,
+    so this checkout is not touched at all.
+    """
+    env = clone_env(workspace)
+    where = subprocess.run(
+        [sys.executable, "-c", "import fmnist_lib; print(fmnist_lib.__file__)"],
+        cwd=workspace / "notebooks",  # a kernel's working directory
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert where.stdout.startswith(str(workspace)), "the clone's code must be the one run"
+    # `-o setup`: the clone has no .venv of its own; BIN is this checkout's.
     proc = subprocess.run(
-        [sys.executable, "-m", "fmnist_lib", "run-notebooks", "--profile", "smoke"]
-        + ["--out", str(workspace / "out"), "--runs-dir", str(workspace / "runs")],
+        ["make", "-o", "setup", "reproduce", "PROFILE=smoke", f"BIN={Path(sys.executable).parent}"],
+        cwd=workspace,
         capture_output=True,
         text=True,
         timeout=1200,
-        env={**os.environ, "FMNIST_FIGURES_DIR": str(workspace / "figures")},
+        env=env,
     )
-    after = {p: p.stat().st_mtime_ns for p in (PROJECT_ROOT / "figures").glob("*")}
-    assert before == after, "the test run touched figures/"
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert git(workspace, "status", "--porcelain") == "", "a smoke run changed committed files"
     return proc
 
 
@@ -529,7 +580,8 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
     assert executed_suite.returncode == 0, executed_suite.stderr[-3000:]
     lines = [line for line in executed_suite.stdout.splitlines() if " executed in " in line]
     assert [line.split()[0] for line in lines] == SUITE  # in order, each timed
-    whole = json.loads((workspace / "out" / runner.RECORD_NAME).read_text())
+    out = smoke_out(workspace)
+    whole = json.loads((out / runner.RECORD_NAME).read_text())
     last_run = whole["last_run"]  # the README's suite-duration line reads this
     assert last_run["profile"] == "smoke" and last_run["executed"] == SUITE
     assert last_run["skipped"] == [] and last_run["wall_seconds"] > 0
@@ -537,7 +589,7 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
     record = whole["notebooks"]
     headers = set()
     for name in SUITE:
-        nb = nbformat.read(workspace / "out" / f"{name}.ipynb", as_version=4)
+        nb = nbformat.read(out / f"{name}.ipynb", as_version=4)
         header = "".join(o.get("text", "") for o in code_cells(nb)[0].outputs)
         headers.update(re.findall(r"code: git commit (\S+)", header))
         for cell in code_cells(nb):
@@ -545,25 +597,25 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
         assert record[name]["status"] == "completed" and record[name]["profile"] == "smoke"
         injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
         if name in runner.TRAINS or name in runner.READS:
-            assert f'RUNS_DIR = "{workspace / "runs"}"' in injected[0].source
-            assert 'PROFILE = "smoke"' in injected[0].source
-    # One commit in every header: the checkout as the run started (--in-place would
+            # RUNS_DIR keeps its default, ../runs: the clone's runs/
+            assert injected[0].source.strip().endswith('PROFILE = "smoke"')
+    # One commit in every header: the clone's, as the run started (--in-place would
     # otherwise mark the later notebooks -dirty).
-    assert headers == {last_run["git_commit"]}
+    assert headers == {last_run["git_commit"]} == {git(workspace, "rev-parse", "HEAD").strip()}
     for run_dir in runner.suite_runs(workspace / "runs", "smoke", ("arch1", "arch2", "vgg"), 0):
         assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
-    figures = {p.name for p in (workspace / "figures").glob("*.png")}
+    # The figures sit beside the executed copies; figures/ keeps the committed ones.
+    figures = {p.name for p in (out / "figures").glob("*.png")}
     expected = {"class_sprite.png", "arch1_learning_curves.png", "learning_curves_all.png"}
     assert expected | {"best_model_misclassified.png", "best_model_tsne.png"} <= figures
-    # The sources were not touched.
-    assert "papermill" not in load("03_vgg").metadata
+    assert f"figures in {out / 'figures'}" in executed_suite.stdout
 
 
 @pytest.mark.slow
 def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_path):
     assert executed_suite.returncode == 0
-    common = ["--out", workspace / "out", "--runs-dir", workspace / "runs"]
-    copies = {p: p.stat().st_mtime_ns for p in (workspace / "out").glob("*.ipynb")}
+    common = ["--out", smoke_out(workspace), "--notebooks-dir", workspace / "notebooks"]
+    copies = {p: p.stat().st_mtime_ns for p in smoke_out(workspace).glob("*.ipynb")}
     rc, out, _ = run_notebooks_cli(capsys, *common)
     assert rc == 0
     assert len(re.findall(r"skipped: already executed for smoke", out)) == len(SUITE)
@@ -587,7 +639,7 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
     assert stale == {"01_arch1", "04_evaluation"}
 
     # So does a record added to results/, for the notebook that reads results/.
-    record = next((PROJECT_ROOT / "results" / "runs").glob("*.json"))
+    record = next((workspace / "results" / "runs").glob("*.json"))
     stat = record.stat()
     os.utime(record, (stat.st_atime, time.time() + 3600))
     try:
@@ -597,13 +649,14 @@ def test_rerun_skips_what_is_up_to_date(executed_suite, workspace, capsys, tmp_p
     stale = {line.split()[0] for line in out.splitlines() if "would run: results " in line}
     assert stale == {"04_evaluation"}
 
-    # An edited notebook source is run again; the others stay skipped.
-    copy_dir = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS_DIR, copy_dir)
+    # An edited notebook source is run again; the others stay skipped. The copy sits
+    # beside the clone's runs/ and results/, as its notebooks do.
+    copy_dir = workspace / "edited_notebooks"
+    shutil.copytree(workspace / "notebooks", copy_dir)
     nb = nbformat.read(copy_dir / "00_explore.ipynb", as_version=4)
     nb.cells[0].source += "\n\nEdited."
     nbformat.write(nb, copy_dir / "00_explore.ipynb")
-    rc, out, _ = run_notebooks_cli(capsys, *common, "--dry-run", "--notebooks-dir", copy_dir)
+    rc, out, _ = run_notebooks_cli(capsys, *common[:2], "--dry-run", "--notebooks-dir", copy_dir)
     assert re.search(r"00_explore +would run: notebook source changed", out)
     assert out.count("skipped: already executed") == len(SUITE) - 1
 
@@ -615,7 +668,7 @@ def test_nbval_on_the_committed_notebooks(workspace, tmp_path):
     The copies, set to the smoke profile, sit beside the workspace's runs folder,
     so their RUNS_DIR ("../runs") reuses the runs trained above when that test ran first.
     """
-    copy_dir = workspace / "notebooks"
+    copy_dir = workspace / "nbval_notebooks"
     shutil.rmtree(copy_dir, ignore_errors=True)
     copy_dir.mkdir()
     for name in SUITE:
@@ -631,7 +684,7 @@ def test_nbval_on_the_committed_notebooks(workspace, tmp_path):
         text=True,
         timeout=1200,
         cwd=tmp_path,
-        env={**os.environ, "FMNIST_FIGURES_DIR": str(workspace / "figures")},
+        env={**os.environ, "FMNIST_FIGURES_DIR": str(tmp_path / "figures")},
     )
     assert proc.returncode == 0, proc.stdout[-5000:]
     assert re.search(rf"\b{sum(len(code_cells(load(n))) for n in SUITE)} passed", proc.stdout)

@@ -58,9 +58,11 @@ def test_save_fig_is_byte_stable_and_accepts_png_suffix(figures_tmp, data):
     assert first == second
 
 
-def test_save_fig_default_folder_is_figures_under_the_repo(monkeypatch):
+def test_save_fig_default_folder_is_under_runs_not_figures(monkeypatch):
+    """Without $FMNIST_FIGURES_DIR (an interactive run) the committed figures stay as
+    they are: only the batch runner's --in-place run sends figures to figures/."""
     monkeypatch.delenv(plots.FIGURES_ENV, raising=False)
-    assert plots.figures_dir() == PROJECT_ROOT / "figures"
+    assert plots.figures_dir() == PROJECT_ROOT / "runs" / "figures"
 
 
 @pytest.mark.parametrize("name", ["../escape", "sub/dir", "", ".hidden", "a b"])

@@ -11,7 +11,8 @@ def add_parser(sub):
         help="execute the notebook suite in order (papermill)",
         description="Execute notebooks/ in name order with papermill (kernel python3, run "
         "from the notebooks folder), injecting PROFILE and RUNS_DIR. Executed copies go to "
-        "--out; the sources stay untouched unless --in-place. Notebooks already executed "
+        "--out, their figures to --out/figures; the sources and figures/ stay untouched "
+        "unless --in-place. Notebooks already executed "
         "for the profile, with complete training runs, are skipped unless --force. A "
         "failing notebook stops the batch (exit 1) and keeps its partial executed copy.",
     )
@@ -62,8 +63,9 @@ def _add_selection_and_output(p):
     p.add_argument(
         "--in-place",
         action="store_true",
-        help="also write each executed notebook back over its source, cleaned for "
-        "committing (no injected-parameters cell, no papermill metadata)",
+        help="publish: also write each executed notebook back over its source, cleaned "
+        "for committing (no injected-parameters cell, no papermill metadata), and its "
+        "figures into figures/ ($FMNIST_FIGURES_DIR, when set, wins)",
     )
     p.add_argument("--force", action="store_true", help="rerun notebooks even if up to date")
     p.add_argument(

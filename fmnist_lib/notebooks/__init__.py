@@ -6,9 +6,11 @@ work). papermill injects ``PROFILE`` (and ``RUNS_DIR`` when ``--runs-dir`` is
 given) after each notebook's ``parameters`` cell; every other parameter passed
 must already be in that cell, with a value of the same type, or nothing runs.
 
-Executed copies go to ``runs/notebooks/<profile>/`` (the sources are rewritten
-only with ``--in-place``), beside ``executed.json``, the record of finished
-notebooks. A notebook recorded as executed for the same profile, parameters and
+Executed copies go to ``runs/notebooks/<profile>/``, beside ``executed.json``, the
+record of finished notebooks, and their figures to its ``figures/`` folder
+(``$FMNIST_FIGURES_DIR``, when set, wins). Only ``--in-place`` publishes: it rewrites
+the sources and sends the figures to the repository's ``figures/``, so any other run
+leaves every committed file as it was. A notebook recorded as executed for the same profile, parameters and
 source, whose training runs are complete and unchanged since, is skipped unless
 ``--force``. The first failing notebook stops the batch: the error names the
 notebook and the cell, and the partial executed copy stays for inspection.

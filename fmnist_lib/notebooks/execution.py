@@ -13,26 +13,30 @@ from .cells import clean_notebook, source_digest
 from .suite import RECORD_NAME, Outcome
 
 KERNEL_NAME = "python3"
-# TensorFlow's C++ logs (the oneDNN notice, written before absl::InitializeLog, which
-# no environment variable silences) go to the process's file descriptor 2, which a
-# kernel by default forwards into the notebook as stderr. Without that capture they
-# reach the runner's terminal instead; Python's sys.stdout/sys.stderr still reach
-# the notebook.
+# C-level output (TensorFlow's C++ logs, any library's writes to file descriptor 2)
+# goes to the process's file descriptor 2, which a kernel by default forwards into the
+# notebook as stderr. Without that capture it reaches the runner's terminal instead;
+# Python's sys.stdout/sys.stderr still reach the notebook. (Importing fmnist_lib
+# already drops TensorFlow's start-up notices: see fmnist_lib.quiet.)
 KERNEL_ARGUMENTS = ("--IPKernelApp.capture_fd_output=False",)
+# plots.FIGURES_ENV, named here because importing plots loads matplotlib.
+FIGURES_ENV = "FMNIST_FIGURES_DIR"
 
 
 @contextlib.contextmanager
-def kernel_environment(commit: str | None = None):
-    """What kernels inherit: fewer TensorFlow C++ log lines, and the commit they run.
+def kernel_environment(commit: str | None = None, figures: Path | None = None):
+    """What kernels inherit: the commit they run, and where their figures go.
 
-    Level 2 hides INFO and WARNING (cpu_feature_guard's notice); the oneDNN notice
-    comes before TensorFlow reads it (see KERNEL_ARGUMENTS). ``commit`` pins
-    ``$FMNIST_GIT_COMMIT``, so every notebook's header names the checkout as the
-    run started. Both are restored afterwards.
+    ``commit`` pins ``$FMNIST_GIT_COMMIT``, so every notebook's header names the
+    checkout as the run started. ``figures`` sets ``$FMNIST_FIGURES_DIR`` unless the
+    environment already sets it (a caller's explicit choice wins). Both are restored
+    afterwards.
     """
-    wanted = {"TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    wanted = {}
     if commit:
         wanted["FMNIST_GIT_COMMIT"] = commit
+    if figures is not None and not os.environ.get(FIGURES_ENV):
+        wanted[FIGURES_ENV] = str(figures)
     previous = {name: os.environ.get(name) for name in wanted}
     os.environ.update(wanted)
     try:
@@ -84,17 +88,16 @@ def _papermill(output: Path, nb_dir: Path, name: str, parameters: dict, progress
     """Execute ``output`` in place in a fresh kernel whose working directory is ``nb_dir``."""
     import papermill  # heavy (seconds to import): loaded only when a notebook runs
 
-    with kernel_environment():
-        papermill.execute_notebook(
-            str(output),
-            str(output),
-            parameters=parameters,
-            kernel_name=KERNEL_NAME,
-            extra_arguments=list(KERNEL_ARGUMENTS),
-            cwd=str(nb_dir),
-            progress_bar=progress and {"desc": name, "leave": False},
-            log_output=False,
-        )
+    papermill.execute_notebook(
+        str(output),
+        str(output),
+        parameters=parameters,
+        kernel_name=KERNEL_NAME,
+        extra_arguments=list(KERNEL_ARGUMENTS),
+        cwd=str(nb_dir),
+        progress_bar=progress and {"desc": name, "leave": False},
+        log_output=False,
+    )
 
 
 def _write_back(source: Path, output: Path, entry: dict, record_path: Path, record) -> None:

@@ -13,10 +13,10 @@ from tqdm.auto import tqdm
 from .. import hardware
 from ..config import PROFILES
 from ..errors import NotebookError, UsageError
-from ..paths import NOTEBOOKS_DIR
+from ..paths import FIGURES_DIR, NOTEBOOKS_DIR
 from ..runs import is_complete
 from .cells import source_digest
-from .execution import execute, kernel_environment
+from .execution import FIGURES_ENV, execute, kernel_environment
 from .parameters import folder_parameter, notebook_inputs, notebook_parameters
 from .staleness import read_record, record_last_run, stale_reason
 from .suite import (
@@ -51,6 +51,12 @@ class _Settings:
     force: bool
     dry_run: bool
     progress: bool
+
+    @property
+    def figures(self) -> Path:
+        """Where the kernels' figures go: figures/ (the README's) only for --in-place,
+        which publishes; else beside the executed copies, under runs/."""
+        return FIGURES_DIR if self.in_place else self.out / "figures"
 
 
 def _plan(nb_dir: Path, selected, profile: str, runs_dir: Path | None, extra: dict) -> list:
@@ -91,8 +97,7 @@ def _print_estimate(archs: list[str], profile: str) -> None:
     from ..throughput import training_estimate
 
     print(f"Measuring this machine's training speed for {', '.join(archs)}...", flush=True)
-    with kernel_environment():
-        estimate = training_estimate(archs, profile, trainings=TRAININGS_PER_ARCH)
+    estimate = training_estimate(archs, profile, trainings=TRAININGS_PER_ARCH)
     print(estimate_line(estimate, profile), flush=True)
 
 
@@ -157,7 +162,7 @@ def _run_plan(plan: list, record: dict, settings: _Settings, commit: str | None)
         disable=not settings.progress,
     )
     # Kernels inherit the commit, so every notebook's header names it too.
-    with kernel_environment(commit), contextlib.closing(bar):
+    with kernel_environment(commit, settings.figures), contextlib.closing(bar):
         for step in plan:
             outcomes.append(_visit(step, record, settings, bar))
             bar.update(1)
@@ -170,7 +175,8 @@ def _print_summary(outcomes: list, settings: _Settings, started: float) -> None:
         f"{tally['planned']} would run, {tally['skipped']} up to date (dry run)"
         if settings.dry_run
         else f"{tally['executed']} executed, {tally['skipped']} skipped, "
-        f"in {time.perf_counter() - started:.1f} s; executed copies in {settings.out}"
+        f"in {time.perf_counter() - started:.1f} s; executed copies in {settings.out}, "
+        f"figures in {os.environ.get(FIGURES_ENV) or settings.figures}"
     )
     print(f"{len(outcomes)} notebook(s): {done}")
     if settings.in_place and tally["executed"]:

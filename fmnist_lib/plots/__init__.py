@@ -5,9 +5,11 @@ object-oriented API, not through pyplot: no global figure state piles up in
 long batch runs, and no display is needed (PNG files render with Agg). In a
 notebook, run ``%matplotlib inline`` once and end a cell with ``fig`` to show it.
 
-``save_fig(fig, name)`` writes ``figures/<name>.png`` under the repository root
-at a fixed dpi; ``$FMNIST_FIGURES_DIR`` sends the files elsewhere (tests use it
-so that the committed figures stay untouched).
+``save_fig(fig, name)`` writes ``<name>.png`` at a fixed dpi into
+``$FMNIST_FIGURES_DIR``, else into ``runs/figures/`` (ignored by git). The batch
+runner sets the variable: ``figures/`` for ``--in-place`` (``make reproduce``),
+else the folder of its executed copies, so only a publishing run touches the
+committed figures.
 
 The modules, each importing only ``save``/``images`` of this package and the
 modules below it (data, corruptions, paths, runs; never results or readme, which

@@ -9,18 +9,22 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from ..paths import FIGURES_DIR
+from ..paths import PROJECT_ROOT
 from ..runs import atomic_write_bytes
 
 DPI = 120
 FIGURES_ENV = "FMNIST_FIGURES_DIR"
+# Without $FMNIST_FIGURES_DIR (an interactive kernel, a script) figures go to this
+# folder, ignored by git: figures/ holds the README's figures, which only
+# `fmnist run-notebooks --in-place` (`make reproduce`) rewrites, by setting the variable.
+SCRATCH_FIGURES_DIR = PROJECT_ROOT / "runs" / "figures"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def figures_dir() -> Path:
-    """``$FMNIST_FIGURES_DIR`` when set, else ``figures/`` under the repository root."""
+    """``$FMNIST_FIGURES_DIR`` when set, else ``runs/figures/`` under the repository root."""
     override = os.environ.get(FIGURES_ENV)
-    return Path(override) if override else FIGURES_DIR
+    return Path(override) if override else SCRATCH_FIGURES_DIR
 
 
 def save_fig(fig: Figure, name: str) -> Path:
