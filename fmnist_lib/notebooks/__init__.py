@@ -10,10 +10,10 @@ Executed copies go to ``runs/notebooks/<profile>/``, beside ``executed.json``, t
 record of finished notebooks, and their figures to its ``figures/`` folder
 (``$FMNIST_FIGURES_DIR``, when set, wins). Only ``--in-place`` publishes: it rewrites
 the sources and sends the figures to the repository's ``figures/``, so any other run
-leaves every committed file as it was. A notebook recorded as executed for the same profile, parameters and
-source, whose training runs are complete and unchanged since, is skipped unless
-``--force``. The first failing notebook stops the batch: the error names the
-notebook and the cell, and the partial executed copy stays for inspection.
+leaves every committed file as it was. A notebook recorded as executed for the same
+profile, parameters and source, whose training runs are complete and unchanged since,
+is skipped unless ``--force``. The first failing notebook stops the batch: the error
+names the notebook and the cell, and the partial executed copy stays for inspection.
 
 The modules, each importing only those listed before it:
 
