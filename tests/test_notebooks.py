@@ -133,12 +133,14 @@ def workspace(tmp_path_factory) -> Path:
     return root
 
 
-def clone_env(root: Path) -> dict:
-    """This .venv's Python running the clone's code: $PYTHONPATH comes before the editable
-    install, in the runner and in the kernels it starts. Figures go where the runner
-    decides, as in a plain shell."""
-    env = {k: v for k, v in os.environ.items() if k != "FMNIST_FIGURES_DIR"}
-    return {**env, "PYTHONPATH": str(root)}
+def clone_env() -> dict:
+    """The environment of a plain shell: figures go where the runner decides."""
+    return {k: v for k, v in os.environ.items() if k != "FMNIST_FIGURES_DIR"}
+
+
+def checkout_state() -> tuple[str, str]:
+    """This checkout's `git status` and tracked changes, to see that a run left them be."""
+    return git(PROJECT_ROOT, "status", "--porcelain"), git(PROJECT_ROOT, "diff", "HEAD")
 
 
 def smoke_out(root: Path) -> Path:
@@ -555,18 +557,13 @@ def executed_suite(workspace):
     """`make reproduce PROFILE=smoke` in the clone, once; return the CompletedProcess.
 
     A first look changes no committed file: afterwards `git status` in the clone is
-    clean (its notebooks, figures/ and results/ as they were). The clone's code runs,
-    so this checkout is not touched at all.
+    clean (its notebooks, figures/ and results/ as they were). The package is the
+    editable install of this checkout (the same files as the clone's), and this
+    checkout's state is unchanged too, so a write aimed at the package's own folder
+    instead of the run's would show.
     """
-    env = clone_env(workspace)
-    where = subprocess.run(
-        [sys.executable, "-c", "import fmnist_lib; print(fmnist_lib.__file__)"],
-        cwd=workspace / "notebooks",  # a kernel's working directory
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert where.stdout.startswith(str(workspace)), "the clone's code must be the one run"
+    env = clone_env()
+    before = checkout_state()
     # `-o setup`: the clone has no .venv of its own; BIN is this checkout's.
     proc = subprocess.run(
         ["make", "-o", "setup", "reproduce", "PROFILE=smoke", f"BIN={Path(sys.executable).parent}"],
@@ -578,6 +575,7 @@ def executed_suite(workspace):
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert git(workspace, "status", "--porcelain") == "", "a smoke run changed committed files"
+    assert checkout_state() == before, "a smoke run in the clone wrote into this checkout"
     return proc
 
 
@@ -605,9 +603,10 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
         if name in runner.TRAINS or name in runner.READS:
             # RUNS_DIR keeps its default, ../runs: the clone's runs/
             assert injected[0].source.strip().endswith('PROFILE = "smoke"')
-    # One commit in every header: the clone's, as the run started (--in-place would
-    # otherwise mark the later notebooks -dirty).
-    assert headers == {last_run["git_commit"]} == {git(workspace, "rev-parse", "HEAD").strip()}
+    # One commit in every header: the installed code's, as the run started.
+    assert headers == {last_run["git_commit"]}
+    code = last_run["git_commit"].removesuffix("-dirty")
+    assert git(PROJECT_ROOT, "rev-parse", "HEAD").startswith(code)
     for run_dir in runner.suite_runs(workspace / "runs", "smoke", ("arch1", "arch2", "vgg"), 0):
         assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
     # The figures sit beside the executed copies; figures/ keeps the committed ones.
