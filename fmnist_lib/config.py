@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from .errors import ConfigError
 from .recipes import recipe_settings
 from .reference import ORIGINAL_AUGMENTATION
-from .specs import get_spec, is_builder_reference, register_model, user_model_name
+from .specs import USER, get_spec, is_builder_reference, register_model, user_model_name
 
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 # Adam with Keras defaults and RMSprop(5e-4) are the original's two choices.
@@ -156,7 +156,8 @@ class TrainConfig:
             object.__setattr__(self, "builder", self.arch)
             object.__setattr__(self, "arch", user_model_name(self.arch))
         if self.builder is not None:
-            _as_config_error(lambda: register_model(self.builder, name=self.arch))
+            spec = _as_config_error(lambda: register_model(self.builder, name=self.arch))
+            object.__setattr__(self, "builder", spec.builder)
         _as_config_error(lambda: get_spec(self.arch))
         options = self.model_options
         if not isinstance(options, dict) or not all(
@@ -270,10 +271,10 @@ def profile_config(
     _choice("profile", profile, PROFILES)
     if is_builder_reference(arch):
         spec = _as_config_error(lambda: register_model(arch))
-        base: dict = {"arch": spec.name, "builder": arch}
+        base: dict = {"arch": spec.name, "builder": spec.builder}
     else:
         spec = _as_config_error(lambda: get_spec(arch))
-        base = {"arch": arch}
+        base = {"arch": arch, "builder": spec.builder if spec.role == USER else None}
     base.update(recipe_settings(recipe or spec.recipe))
     if profile == "full":
         base["budget_images"] = spec.budget_images

@@ -46,6 +46,12 @@ def _rounded(value: float) -> float | None:
     return None if math.isnan(value) else round(value, 4)
 
 
+def original_for(arch: str) -> dict:
+    """The original's run a model is set against: its own, or for a model the original
+    did not have, its best network's (vgg), whose budget a user's model trains at."""
+    return ORIGINAL_RESULTS.get(arch, ORIGINAL_RESULTS["vgg"])
+
+
 def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
     """One row per run (``runs``: label -> ``runs.load_run`` output): its recipe, test
     accuracy, training time, the original's figure and the committed seeds of the same
@@ -55,7 +61,7 @@ def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
     for label, run in runs.items():
         metrics = run["metrics"]
         accuracy = metrics["test"]["accuracy"]
-        original = ORIGINAL_RESULTS[metrics["arch"]]["test_accuracy"]
+        original = original_for(metrics["arch"])["test_accuracy"]
         committed = _committed(run, records)
         rows[label] = {
             "recipe": recipe(run["config"]),
@@ -76,7 +82,7 @@ def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> 
     """The notebook's conclusion in a few markdown bullets, generated from its runs."""
     first = next(iter(runs.values()))["metrics"]
     arch = first["arch"]
-    original = ORIGINAL_RESULTS[arch]
+    original = original_for(arch)
     at_budget = same_budget(first["images_seen"], original["images_seen"])
     committed = {label: _committed(run, records) for label, run in runs.items()}
     lines = []

@@ -15,7 +15,6 @@ import importlib.util
 import inspect
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -25,7 +24,7 @@ from .augment import build_augmentation
 from .data import NUM_CLASSES
 from .errors import ModelContractError
 from .layers import FusedBatchNormalization
-from .specs import USER, get_spec, model_names
+from .specs import USER, builder_path, get_spec, model_names
 
 INPUT_SHAPE = (28, 28, 1)
 
@@ -179,7 +178,7 @@ def list_models() -> list[str]:
 def _import_target(target: str):
     """The module a builder reference names: a dotted module, or a ``.py`` file's path."""
     if target.endswith(".py"):
-        path = Path(target).expanduser()
+        path = builder_path(target)
         if not path.is_file():
             raise ModelContractError(f"{target}: no such file (expected path/to/file.py:FUNCTION)")
         module_name = f"fmnist_user_models.{path.stem}"

@@ -266,6 +266,25 @@ def recipe_searches(results_dir=RESULTS_DIR, records: list[dict] | None = None) 
     return searches
 
 
+def recipe_search_for(model: str, records: list[dict] | None = None) -> dict:
+    """A model's recipe search (``recipe_searches``), or for a model without one its
+    spec's recipe, with a rule that says so."""
+    searches = recipe_searches(records=records)
+    if model in searches:
+        return searches[model]
+    recipe = get_spec(model).recipe
+    return {
+        "rule": f"{model} has no recorded recipe search: it trains with {recipe!r}, the "
+        "recipe its spec declares (`fmnist search` finds a better one)",
+        "chosen": recipe,
+        "validation_accuracy": {},
+        "experiments": {},
+        "runs": {},
+        "confirm_seeds": [],
+        "confirm_runs": [],
+    }
+
+
 def not_chosen(searches: dict[str, dict]) -> set[str]:
     """Names of the candidate runs that a recipe search did not choose."""
     return {

@@ -10,7 +10,9 @@ role from a model's name.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from .paths import PROJECT_ROOT
 from .reference import ORIGINAL_RESULTS, OWN_MODEL_TARGET, TARGET_MARGIN, TARGET_SEEDS
 
 ORIGINAL, OWN, USER = "original", "own", "user"
@@ -127,6 +129,18 @@ def get_spec(name: str) -> ModelSpec:
     return SPECS[name]
 
 
+def resolve_model(arch: str) -> str:
+    """A model's name: ``arch`` itself, or a builder reference registered as a user's model."""
+    return register_model(arch).name if is_builder_reference(arch) else get_spec(arch).name
+
+
+def reproduction_recipe(name: str) -> str:
+    """The original's recipe as it applies to a model: its spec's for the original's
+    architectures, the original's plain recipe for any other."""
+    spec = get_spec(name)
+    return spec.recipe if spec.role == ORIGINAL else "original"
+
+
 def role_of(name: str) -> str:
     """A model's role; a name the registry does not know is a user's model."""
     return SPECS[name].role if name in SPECS else USER
@@ -135,6 +149,28 @@ def role_of(name: str) -> str:
 def is_builder_reference(arch: str) -> bool:
     """Whether ``--arch`` names a builder (``MODULE:FUNCTION``) rather than a model."""
     return ":" in arch
+
+
+def canonical_builder(builder: str) -> str:
+    """A builder reference as records keep it: a ``.py`` path relative to the project
+    when it lies inside it (from any working directory), else absolute. A relative
+    path names a file from the working directory, or else from the project."""
+    target, function = builder.rsplit(":", 1)
+    if not target.endswith(".py"):
+        return builder
+    path = Path(target).expanduser()
+    if not path.is_absolute() and not path.exists():  # already relative to the project
+        path = PROJECT_ROOT / path
+    path = path.resolve()
+    if path.is_relative_to(PROJECT_ROOT):
+        path = path.relative_to(PROJECT_ROOT)
+    return f"{path.as_posix()}:{function}"
+
+
+def builder_path(target: str) -> Path:
+    """Where a canonical ``.py`` target lies: relative ones are the project's."""
+    path = Path(target)
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def user_model_name(builder: str) -> str:
@@ -156,6 +192,7 @@ def register_model(
     """
     if not is_builder_reference(builder):
         raise ValueError(f"builder: {builder!r} is not MODULE:FUNCTION or path/to/file.py:FUNCTION")
+    builder = canonical_builder(builder)
     name = name or user_model_name(builder)
     spec = ModelSpec(
         name=name,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from ..specs import USER, get_spec
 from .study import SEARCH_DIR
 
 BEST_TRIALS = 5
@@ -116,3 +118,33 @@ def study_figure(study):
     importance.set(xlabel="importance (fANOVA)", title="which settings mattered")
     fig.tight_layout()
     return fig
+
+
+@dataclass(frozen=True)
+class StudyReport:
+    """What a notebook shows of a model's study: a summary, its best trials, a figure."""
+
+    text: str
+    best: pd.DataFrame | None
+    figure: object | None
+
+    def _repr_markdown_(self) -> str:
+        table = "" if self.best is None else "\n\n" + self.best.to_markdown()
+        return self.text + table
+
+
+def study_report(model: str, search_dir: Path = SEARCH_DIR) -> StudyReport:
+    """The report of the model's study, or the command that starts one."""
+    study = load_model_study(model, search_dir)
+    if study is None or not any(t.value is not None for t in study.trials):
+        spec = get_spec(model)
+        arch = spec.builder if spec.role == USER else model
+        return StudyReport(
+            f"No Optuna study of {model} yet: `fmnist search --arch {arch} --trials 40` "
+            "starts one (results/search/).",
+            None,
+            None,
+        )
+    shared = ", ".join(f"{k}={_short(v)}" for k, v in sorted(shared_settings(study).items()))
+    text = f"{study_summary(study)}. The best trials share: {shared or 'nothing'}."
+    return StudyReport(text, best_trials(study), study_figure(study))
