@@ -47,20 +47,31 @@ def make_pruner(name: str, epochs: int):
     return getattr(optuna.pruners, class_name)(**kwargs)
 
 
+# A time budget fits each trial its own number of epochs, so its trials report the
+# share of their training done, in percent, where the others report the epoch.
+PERCENT_STEPS = 100
+
+
+def report_step(epoch: int, epochs: int, by_share: bool) -> int:
+    """The step a trial reports after ``epoch`` (1-based) of ``epochs``."""
+    return round(PERCENT_STEPS * epoch / epochs) if by_share else epoch
+
+
 class PruningReporter(keras.callbacks.Callback):
     """Report each epoch's validation accuracy to the trial; stop it when told to prune."""
 
-    def __init__(self, trial):
+    def __init__(self, trial, by_share: bool = False):
         super().__init__()
         self.trial = trial
+        self.by_share = by_share
 
     def on_epoch_end(self, epoch, logs=None):
         import optuna
 
-        step = epoch + 1  # the epoch numbers of history.json
+        step = report_step(epoch + 1, self.params["epochs"], self.by_share)
         self.trial.report(float(logs["val_accuracy"]), step)
         if self.trial.should_prune():
-            raise optuna.TrialPruned(f"pruned after epoch {step}")
+            raise optuna.TrialPruned(f"pruned after epoch {epoch + 1}")
 
 
 def replay(pruner_name: str, curves: list[dict]) -> dict:

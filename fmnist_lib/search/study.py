@@ -25,7 +25,7 @@ from ..reference import same_budget
 from ..runs import load_run, read_json
 from ..specs import get_spec
 from ..training import train
-from .pruning import PRUNERS, PruningReporter, make_pruner
+from .pruning import PERCENT_STEPS, PRUNERS, PruningReporter, make_pruner, report_step
 from .space import check_space, distributions, params_from_config, settings_from_params, suggest
 
 SEARCH_DIR = RESULTS_DIR / "search"
@@ -179,7 +179,7 @@ def open_study(plan: SearchPlan, storage=None):
         study_name=plan.study_name,
         storage=storage,
         sampler=sampler,
-        pruner=make_pruner(plan.pruner, plan.base.epochs or 1),
+        pruner=make_pruner(plan.pruner, plan.base.epochs or PERCENT_STEPS),
     )
 
 
@@ -250,11 +250,14 @@ def objective(plan: SearchPlan):
         config = trial_config(plan, suggest(trial, plan.space), number)
         run_dir = Path(config.out_dir) / config.run_name
         history_path = run_dir / "history.json"
+        by_share = plan.base.budget_seconds is not None
         if history_path.exists():  # a retried trial: its finished epochs count again
+            epochs = read_json(run_dir / "config.json")["epochs"]
             for row in read_json(history_path):
-                trial.report(row["val_accuracy"], row["epoch"])
+                trial.report(row["val_accuracy"], report_step(row["epoch"], epochs, by_share))
         trial.set_user_attr("run_dir", str(run_dir))
-        train(config, run_dir=run_dir, resume=True, extra_callbacks=[PruningReporter(trial)])
+        reporter = PruningReporter(trial, by_share)
+        train(config, run_dir=run_dir, resume=True, extra_callbacks=[reporter])
         metrics = load_run(run_dir)["metrics"]
         trial.set_user_attr("train_seconds", metrics["train_seconds"])
         trial.set_user_attr("images_seen", metrics["images_seen"])
@@ -301,17 +304,23 @@ def run_search(plan: SearchPlan, records: list[dict] = ()) -> object:
         study.optimize(objective(plan), n_trials=1, catch=(TrainingError,), gc_after_trial=True)
         last = study.get_trials(deepcopy=False)[-1]
         failures += counts(study).get("FAIL", 0) > before
-        _say(plan, _trial_line(last))
+        _say(plan, _trial_line(last, plan.base.budget_seconds is not None))
     logging.getLogger("optuna").setLevel(logging.WARNING)
     if optuna.trial.TrialState.COMPLETE in {t.state for t in study.trials}:
         _say(plan, f"best: trial {study.best_trial.number}, validation {study.best_value:.4f}")
     return study
 
 
-def _trial_line(trial) -> str:
+def _trial_line(trial, by_share: bool) -> str:
     value = "" if trial.value is None else f" validation {trial.value:.4f}"
     steps = trial.last_step
-    where = "" if steps is None else f" after epoch {steps}"
+    where = (
+        ""
+        if steps is None
+        else f" at {steps}% of its training"
+        if by_share
+        else f" after epoch {steps}"
+    )
     return f"trial {trial.number}: {trial.state.name.lower()}{where}{value}"
 
 
