@@ -183,3 +183,16 @@ def test_a_killed_workers_trial_is_retried_and_resumes(tmp_path):
     metrics = read_json(history.parent / "metrics.json")
     assert metrics["resumed_from_epoch"] >= 1 and done_before >= 2
     assert [row["epoch"] for row in read_json(history)] == list(range(1, 7))
+
+
+def test_the_findings_section_reads_the_committed_search(tmp_path):
+    from fmnist_lib.findings.search import search_section
+    from fmnist_lib.search.study import SEARCH_DIR
+
+    assert search_section(tmp_path) == []  # no search, no section
+    lines = "\n".join(search_section(SEARCH_DIR))
+    comparison = read_json(SEARCH_DIR / "pruners-vgg-1440000img.json")
+    assert f"Chosen: **{comparison['chosen']}**" in lines
+    for row in comparison["rows"]:
+        assert f"| {row['pruner']} " in lines
+    assert "**The study of vgg**" in lines

@@ -16,6 +16,7 @@ from .abstract import abstract
 from .atbudget import improvement_section, reproduction_section
 from .common import improved, markdown, points, reproductions, spreads
 from .longer import hour_section, longer_section
+from .search import search_section
 from .speed import precision_line, robustness_section, speed_section, suite_sentence
 
 __all__ = [
@@ -46,5 +47,6 @@ def page(records: list[dict], searches: dict, results_dir) -> str:
     if records:
         lines += reproduction_section(records) + improvement_section(records, searches)
         lines += longer_section(records) + hour_section(records)
+    lines += search_section(results_dir / "search")
     lines += speed_section(records, results_dir) + robustness_section(results_dir)
     return "\n".join(lines) + "\n"

@@ -1,0 +1,105 @@
+"""The findings page's section on the Optuna searches: the pruner's choice and each study."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..search.figures import best_trials, load_model_study, shared_settings, trial_source
+from ..search.pruning import MAX_WORST_REGRET_POINTS
+from ..search.study import SEARCH_DIR
+from .common import markdown
+
+
+def pruner_table(comparison: dict) -> pd.DataFrame:
+    """A pruner comparison (``fmnist search --compare-pruners``) for reading."""
+    table = pd.DataFrame(comparison["rows"])
+    orders = int(table["orders"].iloc[0])
+    shown = pd.DataFrame(
+        {
+            "pruner": table["pruner"],
+            "pruned (median)": table["pruned"].map(lambda n: f"{n:g} of {table['curves'][0]}"),
+            "training time saved": table["saved_share"].map(lambda s: f"{100 * s:.0f}%"),
+            "loss, median order": table["regret_points"].map(lambda p: f"{p:.2f} points"),
+            "loss, worst order": table["worst_regret_points"].map(lambda p: f"{p:.2f} points"),
+            "winner pruned in": table["winner_pruned_orders"].map(
+                lambda n: f"{n} of {orders} orders"
+            ),
+        }
+    )
+    return shown.set_index("pruner")
+
+
+def _pruner_lines(search_dir: Path) -> list[str]:
+    lines = []
+    for path in sorted(search_dir.glob("pruners-*.json")):
+        comparison = pd.read_json(path, typ="series")
+        study = comparison["study"]
+        lines += [
+            f"**Choosing the pruner** ({study}). The recorded learning curves of the model at "
+            "its budget were replayed through each candidate, in the recorded order and in "
+            "shuffled ones; a pruner may cost nothing in the median order and at most "
+            f"{MAX_WORST_REGRET_POINTS} points of validation accuracy in the worst (the "
+            f"loss: the best run kept against the best run there was). Chosen: "
+            f"**{comparison['chosen']}**.",
+            "",
+            *markdown(pruner_table(comparison).reset_index()),
+            "",
+        ]
+    return lines
+
+
+def _study_lines(model: str, search_dir: Path) -> list[str]:
+    study = load_model_study(model, search_dir)
+    if study is None:
+        return []
+    trials = study.get_trials(deepcopy=False)
+    states = pd.Series([t.state.name.lower() for t in trials]).value_counts()
+    recorded = [t for t in trials if trial_source(t) != "sampled"]
+    sampled = [t for t in trials if trial_source(t) == "sampled" and t.value is not None]
+    counts = ", ".join(f"{n} {state}" for state, n in states.items())
+    lines = [
+        f"**The study of {model}** ({study.study_name}): {len(trials)} trials ({counts}); "
+        f"{len(recorded)} are the recorded runs of the hand search.",
+    ]
+    completed = [t for t in sampled if t.state.name == "COMPLETE"]
+    if completed:
+        best_recorded = max(t.value for t in recorded if t.value is not None)
+        best = max(completed, key=lambda t: t.value)
+        lines[-1] += (
+            f" The best sampled trial (trial {best.number}) scores "
+            f"{100 * best.value:.2f}% on validation against the hand search's best "
+            f"{100 * best_recorded:.2f}%."
+        )
+    shared = ", ".join(f"{k}={v}" for k, v in sorted(shared_settings(study).items()))
+    return [
+        *lines,
+        "",
+        f"Its best trials, which all share {shared or 'no setting'}:",
+        "",
+        *markdown(best_trials(study).reset_index()),
+        "",
+    ]
+
+
+def search_section(search_dir: Path = SEARCH_DIR) -> list[str]:
+    """## What does the search on Optuna add? (empty when no search was run)."""
+    search_dir = Path(search_dir)
+    studies = sorted(p.stem for p in search_dir.glob("*.db"))
+    pruners = _pruner_lines(search_dir)
+    if not studies and not pruners:
+        return []
+    lines = [
+        "## What does the search on Optuna add?",
+        "",
+        "`fmnist search` samples recipes from a space wider than the hand search "
+        "(`fmnist_lib/search/space.py`), one seed per trial at the model's budget, and "
+        "keeps each study in `results/search/`; the recorded runs enter it as completed "
+        "trials. Trials are scored on validation only.",
+        "",
+        *pruners,
+    ]
+    for model in studies:
+        lines += _study_lines(model, search_dir)
+    return lines
