@@ -113,9 +113,35 @@ def test_a_two_trial_study_end_to_end(tmp_path):
         )
         assert trial.value == metrics["selection_val_accuracy"]  # validation, not test
         assert trial.intermediate_values == {1: pytest.approx(metrics["best_val_accuracy"])}
-    # Run again, it has its trials: nothing more trains.
-    run_cli("search", *TINY, "--trials", "2", "--storage", storage, "--runs-dir", runs, check_rc=0)
-    assert len(_study(storage, "arch1-1ep-subset600").trials) == 2
+    # Run again with --confirm: nothing more is searched; the best trial trains the
+    # other reference seeds, and all three are recorded as one experiment.
+    results = tmp_path / "results"
+    (results / "runs").mkdir(parents=True)
+    run_cli(
+        "search",
+        *TINY,
+        "--trials",
+        "2",
+        "--storage",
+        storage,
+        "--runs-dir",
+        runs,
+        "--confirm",
+        "--results-dir",
+        results,
+        check_rc=0,
+    )
+    study = _study(storage, "arch1-1ep-subset600")
+    assert len(study.trials) == 2
+    confirmed = load_results(results)
+    best = study.best_trial.number
+    assert sorted(r["name"] for r in confirmed) == [
+        f"arch1-arch1-1ep-subset600-t{best}-s{seed}" for seed in (0, 1, 2)
+    ]
+    assert {r["experiment"] for r in confirmed} == {f"arch1-1ep-subset600-t{best}"}
+    assert len({r["group"] for r in confirmed}) == 1  # one recipe, three seeds
+    seed0 = next(r for r in confirmed if r["config"]["seed"] == 0)
+    assert seed0["metrics"]["selection_val_accuracy"] == study.best_value
 
 
 def _worker(storage, runs, trials, seed, *extra):

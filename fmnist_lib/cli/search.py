@@ -59,5 +59,9 @@ def add_parser(sub):
     p.add_argument(
         "--runs-dir", help="folder for the trials' run directories (default runs/search)"
     )
+    p.add_argument(
+        "--results-dir",
+        help="where recorded runs are read and --confirm records (default results/)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(handler="search:search_command")

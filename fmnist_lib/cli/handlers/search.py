@@ -45,7 +45,8 @@ def search_command(args) -> int:
         study=args.study,
         **options,
     )
-    records = load_results(RESULTS_DIR)
+    results_dir = Path(args.results_dir) if args.results_dir else RESULTS_DIR
+    records = load_results(results_dir)
     if args.compare_pruners:
         curves = curves_from_records(r for r, _ in matching_records(plan, records, any_seed=True))
         rows = compare_pruners(curves)
@@ -57,6 +58,6 @@ def search_command(args) -> int:
         return 0
     run_search(plan, records)
     if args.confirm:
-        for path in confirm(plan, RESULTS_DIR):
+        for path in confirm(plan, results_dir):
             print(f"Recorded: {path}")
     return 0
