@@ -222,3 +222,16 @@ def test_the_findings_section_reads_the_committed_search(tmp_path):
     for row in comparison["rows"]:
         assert f"| {row['pruner']} " in lines
     assert "**The study of vgg**" in lines
+
+
+def test_declared_studies_make_valid_plans_and_the_cli_names_them():
+    from fmnist_lib.search.studies import STUDIES
+
+    for name, study in STUDIES.items():
+        plan = make_plan(study.model, study.trials, budget=study.budget, storage="sqlite://")
+        assert plan.study_name == name  # its default name: model and budget
+    assert STUDIES["resnet-900s"].budget.seconds == 900
+    proc = run_cli("search", "--trials", "3", check_rc=2)
+    assert "--arch required" in proc.stderr and "resnet-900s" in proc.stderr
+    proc = run_cli("search", "--study", "vgg-1440000img", "--arch", "arch1", check_rc=2)
+    assert "a study of vgg, not arch1" in proc.stderr

@@ -17,17 +17,21 @@ def add_parser(sub):
     )
     p.add_argument(
         "--arch",
-        required=True,
         help="a model name (see `fmnist train --help`), MODULE:FUNCTION or file.py:FUNCTION",
     )
     p.add_argument(
         "--trials",
         type=int,
-        required=True,
-        help="finished trials the study should hold (recorded runs that fit it count)",
+        help="finished trials the study should hold (recorded runs that fit it count); "
+        "a declared study has its own",
     )
     p.add_argument("--storage", help="an Optuna storage URL (default sqlite under results/search/)")
-    p.add_argument("--study", help="study name (default MODEL-BUDGET, e.g. vgg-1440000img)")
+    p.add_argument(
+        "--study",
+        help="study name (default MODEL-BUDGET, e.g. vgg-1440000img); a study declared in "
+        "fmnist_lib/search/studies.py (vgg-1440000img, resnet-900s) brings its model, "
+        "budget and trials",
+    )
     p.add_argument(
         "--budget",
         help="training per trial: images:N, epochs:N or seconds:N (default the model's "

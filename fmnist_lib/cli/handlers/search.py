@@ -11,6 +11,7 @@ from ...results import load_results
 from ...runs import write_json
 from ...search.confirm import confirm
 from ...search.pruning import choose_pruner, compare_pruners, curves_from_records, pruner_table
+from ...search.studies import STUDIES, declared
 from ...search.study import SEARCH_DIR, make_plan, matching_records, run_search
 
 
@@ -28,7 +29,29 @@ def parse_budget(text: str | None, epochs: int | None) -> Budget | None:
         raise UsageError(f"--budget {text!r}: expected images:N, epochs:N or seconds:N") from None
 
 
+def _declared_settings(args) -> tuple[str, int, Budget | None]:
+    """(arch, trials, budget): the flags, or what the study named by --study declares."""
+    study = declared(args.study)
+    budget = parse_budget(args.budget, args.epochs)
+    if study is None:
+        missing = [
+            flag
+            for flag, value in (("--arch", args.arch), ("--trials", args.trials))
+            if value is None
+        ]
+        if missing:
+            raise UsageError(
+                f"{' and '.join(missing)} required, unless --study names a declared study "
+                f"({', '.join(STUDIES)})"
+            )
+        return args.arch, args.trials, budget
+    if args.arch not in (None, study.model):
+        raise UsageError(f"--study {study.name} is a study of {study.model}, not {args.arch}")
+    return study.model, args.trials or study.trials, budget or study.budget
+
+
 def search_command(args) -> int:
+    arch, trials, budget = _declared_settings(args)
     options = {"verbose": not args.quiet, "sampler_seed": args.seed}
     if args.pruner:
         options["pruner"] = args.pruner
@@ -37,9 +60,9 @@ def search_command(args) -> int:
     if args.heartbeat:
         options["heartbeat"] = tuple(args.heartbeat)
     plan = make_plan(
-        args.arch,
-        args.trials,
-        budget=parse_budget(args.budget, args.epochs),
+        arch,
+        trials,
+        budget=budget,
         subset=args.subset,
         storage=args.storage,
         study=args.study,

@@ -1,0 +1,54 @@
+"""The studies this project runs, as data: model, budget, trials and what each is for.
+
+``fmnist search --study NAME`` runs a declared study with its model and budget;
+any other name (or none) makes a study of one's own from the flags.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..experiments import Budget
+from ..specs import get_spec
+
+# A quarter of the own model's hour: long enough to rank architectures and recipes,
+# short enough for tens of trials; the best two or three then train the full hour.
+OWN_MODEL_PROXY_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class DeclaredStudy:
+    """A study's model, budget, number of finished trials, and its question."""
+
+    name: str
+    model: str
+    budget: Budget
+    trials: int
+    question: str
+
+
+STUDIES: dict[str, DeclaredStudy] = {
+    study.name: study
+    for study in (
+        DeclaredStudy(
+            "vgg-1440000img",
+            "vgg",
+            Budget(images=get_spec("vgg").budget_images),
+            40,
+            "VGG, architecture unchanged, at the original's budget: does a wider recipe "
+            "space reach the target, a 3-seed mean of 94.54%?",
+        ),
+        DeclaredStudy(
+            f"resnet-{OWN_MODEL_PROXY_SECONDS}s",
+            "resnet",
+            Budget(seconds=OWN_MODEL_PROXY_SECONDS),
+            30,
+            "the own model's width, depth and recipe on a 15-minute proxy of its hour; "
+            "the best two or three then train the full hour for the 95.5% target",
+        ),
+    )
+}
+
+
+def declared(name: str | None) -> DeclaredStudy | None:
+    return STUDIES.get(name) if name else None
