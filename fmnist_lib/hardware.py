@@ -67,8 +67,8 @@ def auto_precision() -> str:
     """mixed_float16 on GPUs; mixed_bfloat16 on CPUs with native bf16; float32 elsewhere.
 
     bf16 is the CPU default because it was measured within 0.2 points of float32
-    (VGG, 3 seeds each at equal images seen: scripts/precision_check.sh, the README
-    line generated from its records) at about twice the speed. Without native bf16
+    (VGG, 3 seeds each at equal images seen: the "precision check" experiments of
+    fmnist_lib/experiments.py, in docs/findings.md) at about twice the speed. Without native bf16
     it is emulated, and slower, so those CPUs keep float32.
     """
     if gpu_names():
