@@ -32,7 +32,9 @@ data: ## Get Fashion-MNIST: the Debian package when root, else the loader's fall
 reproduce: setup ## Run the notebook suite: PROFILE=full (default) rewrites notebooks/ and figures/; smoke|quick write only under runs/notebooks/PROFILE/
 	@# Only the full profile publishes (--in-place): the outputs, figures and suite
 	@# record that the README shows. A first look (smoke, quick) changes no committed file.
-	$(BIN)/fmnist run-notebooks --profile $(PROFILE) $(if $(PUBLISH),--in-place)
+	@# The folders are this checkout's (where make runs), whichever fmnist is installed.
+	$(BIN)/fmnist run-notebooks --profile $(PROFILE) $(if $(PUBLISH),--in-place) \
+		--notebooks-dir notebooks --out runs/notebooks/$(PROFILE)
 	@# The run's record (time per notebook, machine, commit) for the README,
 	@# committed with paths relative to the repository, never this machine's
 	if [ -n "$(PUBLISH)" ]; then \

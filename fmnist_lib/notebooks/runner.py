@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .. import hardware
 from ..config import PROFILES
 from ..errors import NotebookError, UsageError
-from ..paths import FIGURES_DIR, NOTEBOOKS_DIR
+from ..paths import NOTEBOOKS_DIR
 from ..runs import is_complete
 from .cells import source_digest
 from .execution import FIGURES_ENV, execute, kernel_environment
@@ -54,9 +54,9 @@ class _Settings:
 
     @property
     def figures(self) -> Path:
-        """Where the kernels' figures go: figures/ (the README's) only for --in-place,
-        which publishes; else beside the executed copies, under runs/."""
-        return FIGURES_DIR if self.in_place else self.out / "figures"
+        """Where the kernels' figures go: the figures/ beside the notebooks' folder (the
+        README's) only for --in-place, which publishes; else beside the executed copies."""
+        return self.nb_dir.parent / "figures" if self.in_place else self.out / "figures"
 
 
 def _plan(nb_dir: Path, selected, profile: str, runs_dir: Path | None, extra: dict) -> list:
