@@ -57,7 +57,13 @@ def add_run(
         )
     if declared is not None:
         experiment, recipe_name = declared[0].id, declared[0].recipe
-    record = make_record(name, experiment, recipe_name, load_run(run_dir))
+    run = load_run(run_dir)
+    if run["metrics"]["test"] is None:
+        raise RunError(
+            f"{run_dir}: a search trial, its test set not scored; `fmnist search --confirm` "
+            "scores and records the best one"
+        )
+    record = make_record(name, experiment, recipe_name, run)
     problems = declaration_problems(record) if declared is not None else []
     if problems:
         raise RunError("; ".join(problems))

@@ -35,7 +35,7 @@ from .compiling import compile_model, make_optimizer
 from .config import TrainConfig
 from .data import NUM_CLASSES, DataSplits, prepare_splits
 from .errors import RunError, TrainingError
-from .inference import predict_probabilities
+from .inference import load_trained_model, predict_probabilities
 from .metrics import evaluate_probabilities
 from .models import build_model, count_params
 from .runs import (
@@ -43,6 +43,7 @@ from .runs import (
     FAILED,
     RUNNING,
     atomic_save_model,
+    load_run,
     read_json,
     read_status,
     set_status,
@@ -108,12 +109,15 @@ def train(
     run_dir: str | os.PathLike | None = None,
     resume: bool = False,
     extra_callbacks=(),
+    score_test: bool = True,
 ):
     """Train, evaluate once on the test set, and write a complete run directory.
 
     With ``resume=True`` an existing run directory continues from its last
     completed epoch (or is left as it is when it already completed).
     ``extra_callbacks`` run after the built-in ones (they see validation data only).
+    ``score_test=False`` (a search's trial) leaves the test set unread: metrics.json
+    has ``"test": null`` until ``score_test_set`` scores the kept checkpoint.
     """
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
     resumed_from = _resume_point(config, run_dir, resume)
@@ -140,15 +144,51 @@ def train(
         history = check_history(run_dir / "history.json", config.epochs)
         prepared.model.load_weights(run_dir / BEST_WEIGHTS)  # the checkpoint training kept
         validation = kept_validation_accuracy(prepared)
-        test = evaluate(prepared, run_dir, config.tta_flip)  # the test set's one use, last
+        if score_test:
+            test = evaluate(prepared, run_dir, config.tta_flip)  # the test set's one use, last
+        else:
+            test = None
+            atomic_save_model(prepared.model, run_dir / "model.keras")
         metrics = record(config, run_dir, prepared, history, test, validation, resumed_from, commit)
     except BaseException as err:
         reason = "interrupted" if isinstance(err, KeyboardInterrupt) else f"{err}"
         set_status(run_dir, FAILED, error=f"{type(err).__name__}: {reason}")
         raise
-    set_status(run_dir, COMPLETED, test_accuracy=metrics["test"]["accuracy"])
-    _log(config, f"Test accuracy {test['accuracy']:.4f} (best epoch {metrics['best_epoch']})")
+    set_status(run_dir, COMPLETED, test_accuracy=test and test["accuracy"])
+    _log(config, _outcome(metrics))
     return run_dir
+
+
+def _outcome(metrics: dict) -> str:
+    if metrics["test"] is None:
+        return (
+            f"Validation accuracy {metrics['selection_val_accuracy']:.4f} "
+            f"(best epoch {metrics['best_epoch']}); the test set is not scored"
+        )
+    return f"Test accuracy {metrics['test']['accuracy']:.4f} (best epoch {metrics['best_epoch']})"
+
+
+def score_test_set(run_dir: str | os.PathLike) -> dict:
+    """Score a completed run's kept checkpoint on the test set, once; its test metrics.
+
+    For runs trained with ``score_test=False`` (a search's trials): the scores and
+    test probabilities are what ``train`` would have written.
+    """
+    run_dir = Path(run_dir)
+    metrics = load_run(run_dir)["metrics"]
+    if metrics["test"] is not None:
+        return metrics["test"]
+    config = TrainConfig.from_dict(read_json(run_dir / "config.json"))
+    model, tta_flip = load_trained_model(run_dir)
+    splits = prepare_splits(config.val_fraction, config.seed, config.subset, config.data_dir)
+    probs = predict_probabilities(model, splits.x_test, tta_flip=tta_flip)
+    write_npz(
+        run_dir / "test_predictions.npz", probs=probs.astype(np.float16), y_true=splits.y_test
+    )
+    metrics["test"] = evaluate_probabilities(splits.y_test, probs)
+    write_json(run_dir / "metrics.json", metrics)
+    set_status(run_dir, COMPLETED, test_accuracy=metrics["test"]["accuracy"])
+    return metrics["test"]
 
 
 def _resume_point(config: TrainConfig, run_dir: Path, resume: bool):
@@ -347,6 +387,6 @@ def summarize_run(run_dir) -> str:
     metrics = read_json(Path(run_dir) / "metrics.json")
     return json.dumps(
         {k: metrics[k] for k in ("arch", "epochs", "images_seen", "train_seconds")}
-        | {"test_accuracy": metrics["test"]["accuracy"]},
+        | {"test_accuracy": metrics["test"] and metrics["test"]["accuracy"]},
         indent=2,
     )

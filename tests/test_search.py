@@ -112,6 +112,7 @@ def test_a_two_trial_study_end_to_end(tmp_path):
             runs / "arch1-1ep-subset600" / f"trial-{trial.number:04d}" / "metrics.json"
         )
         assert trial.value == metrics["selection_val_accuracy"]  # validation, not test
+        assert metrics["test"] is None  # a trial never reads the test set
         assert trial.intermediate_values == {1: pytest.approx(metrics["best_val_accuracy"])}
     # Run again with --confirm: nothing more is searched; the best trial trains the
     # other reference seeds, and all three are recorded as one experiment.
@@ -142,6 +143,7 @@ def test_a_two_trial_study_end_to_end(tmp_path):
     assert len({r["group"] for r in confirmed}) == 1  # one recipe, three seeds
     seed0 = next(r for r in confirmed if r["config"]["seed"] == 0)
     assert seed0["metrics"]["selection_val_accuracy"] == study.best_value
+    assert all(0 < r["metrics"]["test"]["accuracy"] <= 1 for r in confirmed)  # scored at last
 
 
 def _worker(storage, runs, trials, seed, *extra):

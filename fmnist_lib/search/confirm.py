@@ -8,7 +8,7 @@ from ..experiments import SEEDS
 from ..paths import RESULTS_DIR
 from ..results import add_run, load_results
 from ..runs import COMPLETED, read_status
-from ..training import train
+from ..training import score_test_set, train
 from .study import SearchPlan, best_settings, open_study
 
 
@@ -48,5 +48,6 @@ def confirm(plan: SearchPlan, results_dir=RESULTS_DIR, seeds=SEEDS) -> list[Path
         run_dir = Path(best.user_attrs.get("run_dir", "")) if seed == plan.base.seed else None
         if run_dir is None or read_status(run_dir).get("state") != COMPLETED:
             run_dir = train(config, run_dir=Path(config.out_dir) / name, resume=True)
+        score_test_set(run_dir)  # the trial's own run: scored now, after the search
         written.append(add_run(run_dir, results_dir, name, experiment, recipe))
     return written

@@ -257,7 +257,7 @@ def objective(plan: SearchPlan):
                 trial.report(row["val_accuracy"], report_step(row["epoch"], epochs, by_share))
         trial.set_user_attr("run_dir", str(run_dir))
         reporter = PruningReporter(trial, by_share)
-        train(config, run_dir=run_dir, resume=True, extra_callbacks=[reporter])
+        train(config, run_dir=run_dir, resume=True, extra_callbacks=[reporter], score_test=False)
         metrics = load_run(run_dir)["metrics"]
         trial.set_user_attr("train_seconds", metrics["train_seconds"])
         trial.set_user_attr("images_seen", metrics["images_seen"])
