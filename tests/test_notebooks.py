@@ -534,14 +534,15 @@ def test_in_place_writes_clean_sources(capsys, tmp_path, monkeypatch):
         "import os\nprint(os.environ['FMNIST_FIGURES_DIR'])",
         parameters='PROFILE = "smoke"\nSEED = 0',
     )
-    # Only a publishing run's kernels send their figures to the committed figures/.
+    # Only a publishing run's kernels send their figures to the figures/ beside the
+    # notebooks' folder: the committed ones, for this checkout's notebooks.
     monkeypatch.delenv("FMNIST_FIGURES_DIR")
     rc, out_text, _ = run_notebooks_cli(
         capsys, "--notebooks-dir", folder, "--out", out, "--in-place", "--profile", "full",
         "-p", "SEED=3",
     )  # fmt: skip
     assert rc == 0
-    assert f"figures in {PROJECT_ROOT / 'figures'}" in out_text
+    assert f"figures in {tmp_path / 'figures'}" in out_text
     source = nbformat.read(folder / "x.ipynb", as_version=4)
     # The parameters cell keeps its own values; outputs are from the injected ones.
     assert source.cells[0].source == 'PROFILE = "smoke"\nSEED = 0'
@@ -549,7 +550,7 @@ def test_in_place_writes_clean_sources(capsys, tmp_path, monkeypatch):
     assert [c.execution_count for c in source.cells] == [1, 2, 3, 4]
     assert source.cells[1].outputs[0].text == "full 3\n"
     assert source.cells[2].outputs[0]["execution_count"] == 3
-    assert source.cells[3].outputs[0].text == f"{PROJECT_ROOT / 'figures'}\n"
+    assert source.cells[3].outputs[0].text == f"{tmp_path / 'figures'}\n"
     assert "FMNIST_FIGURES_DIR" not in os.environ  # restored after the run
     assert set(source.metadata) <= {"kernelspec", "language_info"}
     assert all(set(c.metadata) <= {"tags"} for c in source.cells)
