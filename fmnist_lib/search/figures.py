@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..specs import USER, get_spec
-from .study import SEARCH_DIR
+from .study import SEARCH_DIR, counts
 
 BEST_TRIALS = 5
 
@@ -80,13 +80,11 @@ def _short(value) -> str:
 
 def study_summary(study) -> str:
     """One line: trials by state, how many came from records, the best so far."""
-    states: dict[str, int] = {}
-    for trial in study.get_trials(deepcopy=False):
-        states[trial.state.name.lower()] = states.get(trial.state.name.lower(), 0) + 1
+    states = {state.lower(): n for state, n in counts(study).items()}
     recorded = sum("record" in t.user_attrs for t in study.get_trials(deepcopy=False))
-    counts = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+    tally = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
     best = f"; best validation {100 * study.best_value:.2f}% (trial {study.best_trial.number})"
-    return f"study {study.study_name}: {counts} ({recorded} from recorded runs){best}"
+    return f"study {study.study_name}: {tally} ({recorded} from recorded runs){best}"
 
 
 def study_figure(study):

@@ -10,7 +10,6 @@ completed trials, once.
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 import warnings
@@ -305,7 +304,6 @@ def run_search(plan: SearchPlan, records: list[dict] = ()) -> object:
         last = study.get_trials(deepcopy=False)[-1]
         failures += counts(study).get("FAIL", 0) > before
         _say(plan, _trial_line(last, plan.base.budget_seconds is not None))
-    logging.getLogger("optuna").setLevel(logging.WARNING)
     if optuna.trial.TrialState.COMPLETE in {t.state for t in study.trials}:
         _say(plan, f"best: trial {study.best_trial.number}, validation {study.best_value:.4f}")
     return study
