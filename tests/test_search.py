@@ -23,7 +23,7 @@ from fmnist_lib.search.space import (
     params_from_config,
     settings_from_params,
 )
-from fmnist_lib.search.study import add_recorded_trials, make_plan, open_study
+from fmnist_lib.search.study import add_recorded_trials, make_plan, open_study, run_search
 
 from .conftest import run_cli
 
@@ -237,3 +237,18 @@ def test_declared_studies_make_valid_plans_and_the_cli_names_them():
     assert "--arch required" in proc.stderr and "resnet-900s" in proc.stderr
     proc = run_cli("search", "--study", "vgg-1440000img", "--arch", "arch1", check_rc=2)
     assert "a study of vgg, not arch1" in proc.stderr
+
+
+def test_a_worker_past_its_timeout_starts_no_trial_and_the_help_names_every_pruner(
+    tmp_path, capsys
+):
+    with pytest.raises(ConfigError, match="timeout: -1 must be a number of seconds >= 0"):
+        make_plan("arch1", 2, storage="sqlite://", timeout=-1)
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    plan = make_plan("arch1", 2, subset=600, storage=storage, timeout=0, runs_dir=tmp_path)
+    study = run_search(plan)
+    assert study.trials == [] and not any(tmp_path.glob("*/trial-*"))
+    assert "timeout: 0 s passed; this worker starts no new trial" in capsys.readouterr().out
+    help_text = " ".join(run_cli("search", "--help", check_rc=0).stdout.split())
+    assert all(name in help_text for name in PRUNERS)
+    assert "--timeout SECONDS" in help_text

@@ -39,7 +39,12 @@ def add_parser(sub):
     )
     p.add_argument("--subset", type=int, help="train on a stratified subset of N images")
     p.add_argument("--epochs", type=int, help="epochs per trial (same as --budget epochs:N)")
-    p.add_argument("--pruner", help="median (default), percentile25, halving, hyperband, none")
+    p.add_argument(
+        "--pruner",
+        help="median-half (default, chosen by --compare-pruners), median-third, "
+        "median-two-thirds, percentile75-half, halving-third, hyperband-third or none "
+        "(fmnist_lib/search/pruning.py)",
+    )
     p.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
     p.add_argument(
         "--confirm",
@@ -66,6 +71,13 @@ def add_parser(sub):
     p.add_argument(
         "--results-dir",
         help="where recorded runs are read and --confirm records (default results/)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="start no new trial after SECONDS (the running one finishes), for a worker "
+        "with a wall-time limit; the study goes on with the next worker",
     )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(handler="search:search_command")

@@ -57,6 +57,9 @@ class SearchPlan:
     heartbeat: tuple[int, int] = (HEARTBEAT_SECONDS, GRACE_SECONDS)
     verbose: bool = True
     notes: list = field(default_factory=list)
+    # Seconds after which this worker starts no new trial (its current one finishes),
+    # as Optuna's ``optimize(timeout=...)``: for sessions and jobs with a wall-time limit.
+    timeout: float | None = None
 
 
 def default_storage(model: str, search_dir: Path = SEARCH_DIR) -> str:
@@ -102,6 +105,9 @@ def make_plan(
     """A validated plan; a bad space, budget or setting fails here, before anything trains."""
     if not isinstance(trials, int) or trials < 1:
         raise ConfigError(f"trials: {trials!r} must be a positive integer")
+    timeout = options.get("timeout")
+    if timeout is not None and not (isinstance(timeout, int | float) and timeout >= 0):
+        raise ConfigError(f"timeout: {timeout!r} must be a number of seconds >= 0")
     base = base_config(arch, budget, subset, COMPACT if options.get("verbose", True) else 0)
     from .space import space_for
 
@@ -286,11 +292,13 @@ def run_search(plan: SearchPlan, records: list[dict] = ()) -> object:
 
     Any number of workers may run this on one storage at once: each checks the
     count before it starts a trial. A trial whose training fails (a NaN loss) is
-    marked failed and does not count.
+    marked failed and does not count. With ``plan.timeout``, the worker starts no
+    trial once that many seconds have passed.
     """
     import optuna
     from optuna.storages import fail_stale_trials
 
+    started = time.monotonic()
     study = open_study(plan)
     added = add_recorded_trials(study, plan, list(records))
     _say(plan, f"study {plan.study_name} ({plan.storage_url}): {counts(study)}; added {added}")
@@ -298,6 +306,9 @@ def run_search(plan: SearchPlan, records: list[dict] = ()) -> object:
     while failures <= plan.trials:
         fail_stale_trials(study)
         if _enough(study, plan.trials):
+            break
+        if plan.timeout is not None and time.monotonic() - started >= plan.timeout:
+            _say(plan, f"timeout: {plan.timeout:g} s passed; this worker starts no new trial")
             break
         before = counts(study).get("FAIL", 0)
         study.optimize(objective(plan), n_trials=1, catch=(TrainingError,), gc_after_trial=True)

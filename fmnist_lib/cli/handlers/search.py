@@ -59,6 +59,8 @@ def search_command(args) -> int:
         options["runs_dir"] = Path(args.runs_dir)
     if args.heartbeat:
         options["heartbeat"] = tuple(args.heartbeat)
+    if args.timeout is not None:
+        options["timeout"] = args.timeout
     plan = make_plan(
         arch,
         trials,
