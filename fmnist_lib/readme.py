@@ -29,6 +29,7 @@ from .verdict import format_spread, reproduction_match, target_verdict
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 MODELS_START, MODELS_END = "<!-- models:start -->", "<!-- models:end -->"
+FIRST_LOOK_START, FIRST_LOOK_END = "<!-- first-look:start -->", "<!-- first-look:end -->"
 RESULTS_PAGE = "README.md"  # inside the results folder: GitHub shows it with the folder
 RECIPES_ANCHOR = f"{RESULTS_PAGE}#recipes"
 FINDINGS_PAGE = Path("docs") / "findings.md"  # relative to the README's folder
@@ -340,8 +341,13 @@ def splice(text: str, start: str, end: str, content: str) -> str:
 
 
 def render_readme(readme_text: str, results_dir=RESULTS_DIR) -> str:
-    """README text with its results section regenerated."""
-    return splice(readme_text, START, END, results_section(results_dir))
+    """README text with its results section, and its first-look timing where it has
+    those markers, regenerated."""
+    text = splice(readme_text, START, END, results_section(results_dir))
+    if FIRST_LOOK_START in text:
+        sentence = findings.first_look_sentence(Path(results_dir))
+        text = splice(text, FIRST_LOOK_START, FIRST_LOOK_END, sentence + "\n")
+    return text
 
 
 def _generated(readme: Path, results_dir) -> dict[Path, str]:

@@ -25,8 +25,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from fmnist_lib import findings, results
 from fmnist_lib import notebooks as runner
-from fmnist_lib import results
 from fmnist_lib.cli import main
 from fmnist_lib.errors import UsageError
 from fmnist_lib.paths import PROJECT_ROOT
@@ -591,7 +591,7 @@ def executed_suite(workspace):
 
 
 @pytest.mark.slow
-def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, workspace):
+def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, workspace, tmp_path):
     assert executed_suite.returncode == 0, executed_suite.stderr[-3000:]
     lines = [line for line in executed_suite.stdout.splitlines() if " executed in " in line]
     assert [line.split()[0] for line in lines] == SUITE  # in order, each timed
@@ -601,6 +601,12 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
     assert last_run["profile"] == "smoke" and last_run["executed"] == SUITE
     assert last_run["skipped"] == [] and last_run["wall_seconds"] > 0
     assert set(last_run["machine"]) == {"cpu", "cores", "bf16"}
+    # `make time-quick` keeps such a record as results/suite/quick.json for the README.
+    (tmp_path / "suite").mkdir()
+    shutil.copy(out / runner.RECORD_NAME, tmp_path / "suite" / "quick.json")
+    timed = findings.first_look_sentence(tmp_path)
+    assert f"ran all {len(SUITE)} notebooks in " in timed
+    assert f"on {last_run['machine']['cpu']}, {last_run['machine']['cores']} cores" in timed
     record = whole["notebooks"]
     headers = set()
     for name in SUITE:

@@ -17,10 +17,17 @@ from .atbudget import improvement_section, reproduction_section
 from .common import improved, markdown, points, reproductions, spreads
 from .longer import hour_section, longer_section
 from .search import search_section
-from .speed import precision_line, robustness_section, speed_section, suite_sentence
+from .speed import (
+    first_look_sentence,
+    precision_line,
+    robustness_section,
+    speed_section,
+    suite_sentence,
+)
 
 __all__ = [
     "abstract",
+    "first_look_sentence",
     "improved",
     "markdown",
     "page",

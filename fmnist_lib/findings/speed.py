@@ -79,6 +79,30 @@ def precision_line(records: list[dict]) -> str:
     )
 
 
+def _machine_words(run: dict) -> str:
+    hw = run["machine"]
+    return (
+        f"on {hw['cpu']}, {hw['cores']} cores, {'with' if hw['bf16'] else 'without'} native "
+        f"bf16 (code at {run['git_commit'][:12]})"
+    )
+
+
+def first_look_sentence(results_dir: Path) -> str:
+    """How long the quick profile took end to end, from ``results/suite/quick.json``
+    (written by `make time-quick`), or how to measure it where it was not timed."""
+    path = results_dir / "suite" / "quick.json"
+    if not path.exists():
+        return "`make time-quick` times the quick profile end to end on this machine."
+    run = read_json(path)["last_run"]
+    if run["skipped"]:
+        raise ValueError(f"{path}: a timing must execute every notebook (make time-quick)")
+    return (
+        f"Timed end to end (`make time-quick`), the quick profile ran all "
+        f"{len(run['executed'])} notebooks in {run['wall_seconds'] / 60:.0f} min "
+        f"{_machine_words(run)}."
+    )
+
+
 def suite_sentence(results_dir: Path) -> str:
     """How long the notebook suite took in the full profile (`make reproduce`); a rerun
     executes only the out-of-date notebooks, so it also sums each one's last execution."""
@@ -86,11 +110,8 @@ def suite_sentence(results_dir: Path) -> str:
     if not path.exists():
         return ""
     record = read_json(path)
-    run, hw = record["last_run"], record["last_run"]["machine"]
-    where = (
-        f"on {hw['cpu']}, {hw['cores']} cores, {'with' if hw['bf16'] else 'without'} native "
-        f"bf16 (code at {run['git_commit'][:12]})"
-    )
+    run = record["last_run"]
+    where = _machine_words(run)
     if not run["skipped"]:
         return (
             f"The notebook suite in the full profile (`make reproduce`, all "
