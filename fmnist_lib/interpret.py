@@ -42,10 +42,6 @@ def _placement(value: float, committed: verdict.Spread) -> str:
     return "above the committed range" if value > committed.high else "below the committed range"
 
 
-def _rounded(value: float) -> float | None:
-    return None if math.isnan(value) else round(value, 4)
-
-
 def original_for(arch: str) -> dict:
     """The original's run a model is set against: its own, or for a model the original
     did not have, its best network's (vgg), whose budget a user's model trains at."""
@@ -53,9 +49,9 @@ def original_for(arch: str) -> dict:
 
 
 def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
-    """One row per run (``runs``: label -> ``runs.load_run`` output): its recipe, test
-    accuracy, training time, the original's figure and the committed seeds of the same
-    recipe and budget.
+    """One row per run (``runs``: label -> ``runs.load_run`` output), formatted to read:
+    its recipe, test accuracy and training time, the original's figure, and the
+    committed seeds of the same recipe and budget (mean ± sd (seeds)).
     """
     rows = {}
     for label, run in runs.items():
@@ -65,17 +61,29 @@ def side_by_side(runs: dict[str, dict], records: list[dict]) -> pd.DataFrame:
         committed = _committed(run, records)
         rows[label] = {
             "recipe": recipe(run["config"]),
-            "images seen": metrics["images_seen"],
-            "test accuracy": round(accuracy, 4),
-            "training time (s)": round(metrics["train_seconds"]),
-            "the original": original,
-            "vs the original (points)": round(100 * (accuracy - original), 2),
-            "committed seeds": committed.n,
-            "committed mean": _rounded(committed.mean),
-            "committed sd": _rounded(committed.sd),
+            "images seen": f"{metrics['images_seen']:,}",
+            "test accuracy": percent(accuracy),
+            "training time": f"{metrics['train_seconds']:,.0f} s",
+            "the original": percent(original),
+            "against the original": f"{100 * (accuracy - original):+.2f} points",
+            "committed seeds": verdict.format_spread(committed.mean, committed.sd, committed.n),
             "this run": _placement(accuracy, committed),
         }
     return pd.DataFrame(rows).T
+
+
+def search_table(search: dict) -> pd.DataFrame:
+    """A recipe search's candidates (``results.recipe_search_for``) in the order they
+    were tried: validation accuracy of seed 0, and which one was chosen."""
+    scores = search["validation_accuracy"]
+    table = pd.DataFrame(
+        {
+            "validation accuracy": [percent(v) for v in scores.values()],
+            "chosen": ["✓" if name == search["chosen"] else "" for name in scores],
+        },
+        index=pd.Index(list(scores), name="recipe"),
+    )
+    return table
 
 
 def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> str:

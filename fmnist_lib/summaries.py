@@ -64,30 +64,30 @@ def history_table(history: list[dict]) -> pd.DataFrame:
 
 
 def run_table(metrics: dict) -> pd.DataFrame:
-    """A finished run's headline numbers (its metrics.json), and the original's
-    single run of the same architecture beside them where there is one.
+    """A finished run's headline numbers (its metrics.json), formatted to read, and the
+    original's single run of the same architecture beside them where there is one.
 
     The original's times are on a laptop GPU, so its speed does not compare with a
     CPU's; where it published no figure the cell is left empty.
     """
     arch = metrics["arch"]
     rows = {
-        "test accuracy": round(metrics["test"]["accuracy"], 4),
-        "best epoch (by validation loss)": metrics["best_epoch"],
-        "epochs": metrics["epochs"],
-        "images seen": metrics["images_seen"],
-        "training time (s)": round(metrics["train_seconds"], 1),
-        "images per second": round(metrics["images_per_second"]),
+        "test accuracy": percent(metrics["test"]["accuracy"]),
+        "best epoch (by validation loss)": str(metrics["best_epoch"]),
+        "epochs": str(metrics["epochs"]),
+        "images seen": f"{metrics['images_seen']:,}",
+        "training time": f"{metrics['train_seconds']:,.0f} s",
+        "images per second": f"{metrics['images_per_second']:,.0f}",
         "precision policy": metrics["precision"],
     }
     table = pd.DataFrame({arch: rows})
     original = ORIGINAL_RESULTS.get(arch)
     if original:
         published = {
-            "test accuracy": original["test_accuracy"],
-            "images seen": original["images_seen"],
-            "training time (s)": original["train_seconds"],
-            "images per second": round(original["images_seen"] / original["train_seconds"]),
+            "test accuracy": percent(original["test_accuracy"]),
+            "images seen": f"{original['images_seen']:,}",
+            "training time": f"{original['train_seconds']:,.0f} s (laptop GPU)",
+            "images per second": f"{original['images_seen'] / original['train_seconds']:,.0f}",
         }
         table["the original"] = [published.get(row, "") for row in rows]
     return table

@@ -1,6 +1,7 @@
 """The training notebooks' generated conclusions, on fixture records."""
 
 from fmnist_lib import interpret
+from fmnist_lib.metrics import percent
 from fmnist_lib.reference import ORIGINAL_RESULTS
 
 from .test_results import fixture
@@ -35,9 +36,23 @@ def test_side_by_side_sets_each_run_beside_the_original():
     table = interpret.side_by_side(runs, [*original, *cosine])
     reference = ORIGINAL_RESULTS["vgg"]["test_accuracy"]
     assert list(table.index) == ["reproduction", "improvement"]
-    assert (table["the original"] == reference).all()
-    assert (table["committed seeds"] == 3).all()
+    assert (table["the original"] == percent(reference)).all()
+    assert table.loc["improvement", "committed seeds"] == "94.50% ± 0.10 (3)"
+    assert table.loc["reproduction", "test accuracy"] == "93.20%"
     assert table.loc["improvement", "this run"] == "inside the committed range"
+    assert (
+        table.loc["improvement", "against the original"] == f"{94.5 - 100 * reference:+.2f} points"
+    )
+    # Nothing raw: every cell is text a reader takes in, with no NaN or None.
+    assert all(isinstance(cell, str) for cell in table.to_numpy().ravel())
+
+
+def test_search_table_marks_the_chosen_recipe_in_search_order():
+    search = {"chosen": "b", "validation_accuracy": {"a": 0.91, "b": 0.9234, "c": 0.92}}
+    table = interpret.search_table(search)
+    assert list(table.index) == ["a", "b", "c"]
+    assert table["validation accuracy"].tolist() == ["91.00%", "92.34%", "92.00%"]
+    assert table["chosen"].tolist() == ["", "✓", ""]
 
 
 def test_interpretation_states_the_numbers_and_the_target():
@@ -53,3 +68,16 @@ def test_interpretation_warns_below_the_budget():
     text = interpret.interpretation({"improvement": run}, [run], "quick")
     assert text.startswith("- **Profile `quick`: 540,000 images seen")
     assert "target" not in text
+
+
+def test_run_table_formats_a_committed_run_beside_the_original():
+    from fmnist_lib.results import load_results
+    from fmnist_lib.summaries import run_table
+
+    record = next(r for r in load_results() if r["name"] == "arch1-full-s0")
+    table = run_table(record["metrics"])
+    assert list(table.columns) == ["arch1", "the original"]
+    assert table.loc["test accuracy", "arch1"] == percent(record["metrics"]["test"]["accuracy"])
+    assert table.loc["test accuracy", "the original"] == "90.92%"
+    assert table.loc["images seen", "the original"] == "480,000"
+    assert all(isinstance(cell, str) for cell in table.to_numpy().ravel())
