@@ -137,7 +137,7 @@ def test_a_two_trial_study_end_to_end(tmp_path):
     confirmed = load_results(results)
     best = study.best_trial.number
     assert sorted(r["name"] for r in confirmed) == [
-        f"arch1-arch1-1ep-subset600-t{best}-s{seed}" for seed in (0, 1, 2)
+        f"arch1-1ep-subset600-t{best}-s{seed}" for seed in (0, 1, 2)
     ]
     assert {r["experiment"] for r in confirmed} == {f"arch1-1ep-subset600-t{best}"}
     assert len({r["group"] for r in confirmed}) == 1  # one recipe, three seeds

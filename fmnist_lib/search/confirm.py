@@ -17,6 +17,13 @@ def confirmation_names(plan: SearchPlan, number: int) -> tuple[str, str]:
     return f"{plan.study_name}-t{number}", f"search:{plan.study_name}#{number}"
 
 
+def run_name(plan: SearchPlan, experiment: str, seed: int) -> str:
+    """A confirmation run's record name, ``MODEL-...-sSEED`` as every record's: the
+    experiment, led by the model unless the study's name already is."""
+    stem = experiment if experiment.startswith(f"{plan.model}-") else f"{plan.model}-{experiment}"
+    return f"{stem}-s{seed}"
+
+
 def confirm(plan: SearchPlan, results_dir=RESULTS_DIR, seeds=SEEDS) -> list[Path]:
     """Train the best trial with each of ``seeds`` not yet recorded, and record every run.
 
@@ -36,7 +43,7 @@ def confirm(plan: SearchPlan, results_dir=RESULTS_DIR, seeds=SEEDS) -> list[Path
     recorded = {r["name"] for r in load_results(results_dir)}
     written = []
     for seed in seeds:
-        name = f"{plan.model}-{experiment}-s{seed}"
+        name = run_name(plan, experiment, seed)
         if name in recorded:
             continue
         config = plan.base.replace(
