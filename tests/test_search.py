@@ -252,3 +252,33 @@ def test_a_worker_past_its_timeout_starts_no_trial_and_the_help_names_every_prun
     help_text = " ".join(run_cli("search", "--help", check_rc=0).stdout.split())
     assert all(name in help_text for name in PRUNERS)
     assert "--timeout SECONDS" in help_text
+
+
+def test_the_study_report_draws_the_committed_vgg_study(tmp_path):
+    import sqlite3
+
+    from fmnist_lib.paths import RESULTS_DIR
+    from fmnist_lib.search.figures import SCALE_POINTS, study_report
+
+    # A consistent copy: a worker beside the tests may be writing the committed file.
+    with sqlite3.connect(RESULTS_DIR / "search" / "vgg.db") as source:
+        with sqlite3.connect(tmp_path / "vgg.db") as copy:
+            source.backup(copy)
+    report = study_report("vgg", tmp_path)
+    study = optuna.load_study(
+        study_name="vgg-1440000img", storage=f"sqlite:///{tmp_path / 'vgg.db'}"
+    )
+    recorded = sum("record" in t.user_attrs for t in study.trials)
+    assert f"({recorded} from recorded runs)" in report.text and recorded >= 10
+    assert len(report.best) <= 5 and report.best["validation"].str.endswith("%").all()
+    history, importance = report.figure.axes
+    labels = history.get_legend_handles_labels()[1]
+    assert labels[:2] == ["recorded run (hand search)", "sampled"] and "best so far" in labels
+    pruned = optuna.trial.TrialState.PRUNED
+    if any(t.state == pruned and t.intermediate_values for t in study.trials):
+        assert "pruned (its last epoch)" in labels
+    best = 100 * study.best_value
+    assert history.get_ylim()[0] >= best - SCALE_POINTS - 0.2  # a failed recipe stays off it
+    assert len(importance.patches) == len(study.best_params)  # one bar per setting
+    empty = study_report("arch1", tmp_path)
+    assert empty.figure is None and empty.text.startswith("No Optuna study of arch1 yet")

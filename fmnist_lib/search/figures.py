@@ -87,33 +87,73 @@ def study_summary(study) -> str:
     return f"study {study.study_name}: {tally} ({recorded} from recorded runs){best}"
 
 
+# How far below the best trial the history's scale reaches, in points.
+SCALE_POINTS = 1.5
+
+
 def study_figure(study):
-    """Optimisation history (recorded and sampled trials, best so far) and the settings'
-    importances (fANOVA, Optuna's default), side by side."""
+    """Optimisation history and the settings' importances (fANOVA, Optuna's default),
+    side by side. The history shows recorded and sampled trials, the best so far, and
+    pruned trials at the last validation accuracy they reported; trials far below the
+    rest are counted in a note, not allowed to stretch the axis."""
     import matplotlib.pyplot as plt
     import numpy as np
     import optuna
+    from matplotlib.ticker import MaxNLocator
 
-    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-    fig, (history, importance) = plt.subplots(1, 2, figsize=(12, 4.2))
+    states = optuna.trial.TrialState
+    done = study.get_trials(deepcopy=False, states=(states.COMPLETE,))
+    pruned = [
+        t
+        for t in study.get_trials(deepcopy=False, states=(states.PRUNED,))
+        if t.intermediate_values
+    ]
+    fig, (history, importance) = plt.subplots(1, 2, figsize=(12, 4.4))
     numbers = np.array([t.number for t in done])
     values = 100 * np.array([t.value for t in done])
     recorded = np.array(["record" in t.user_attrs for t in done])
-    for mask, label, marker in ((recorded, "recorded run", "s"), (~recorded, "sampled", "o")):
-        if mask.any():
-            history.scatter(numbers[mask], values[mask], marker=marker, s=22, label=label)
+    series = [
+        (numbers[recorded], values[recorded], "recorded run (hand search)", "s", "C0"),
+        (numbers[~recorded], values[~recorded], "sampled", "o", "C1"),
+        (
+            np.array([t.number for t in pruned]),
+            100 * np.array([t.intermediate_values[t.last_step] for t in pruned]),
+            "pruned (its last epoch)",
+            "x",
+            "0.5",
+        ),
+    ]
+    # The scale spans the trials within SCALE_POINTS of the best; the rest are counted.
+    floor = max(values.min(), values.max() - SCALE_POINTS)
+    low = floor - 0.1
+    below = 0
+    for x, y, label, marker, color in series:
+        if len(x):
+            history.scatter(x, y, marker=marker, s=24, color=color, label=label)
+            below += int((y < floor).sum())
     history.step(
         numbers, np.maximum.accumulate(values), where="post", color="k", label="best so far"
     )
-    low = np.percentile(values, 10) if len(values) > 4 else values.min()
-    history.set_ylim(low - 0.2, values.max() + 0.2)  # failed recipes stay off the scale
+    history.set_ylim(low, values.max() + 0.1)
+    history.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if below:  # a failed recipe stays off the scale, counted here
+        history.annotate(
+            f"{below} trial(s) below {floor:.1f}%, off the scale",
+            xy=(0.01, 0.02),
+            xycoords="axes fraction",
+            fontsize=8,
+            color="0.3",
+        )
     history.set(xlabel="trial", ylabel="validation accuracy (%)", title="the study's trials")
-    history.legend(loc="lower right", fontsize=8)
+    history.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=4, fontsize=8)
     if len(done) >= 2:
         scores = optuna.importance.get_param_importances(study)
         names = list(scores)[::-1]
         importance.barh(names, [scores[n] for n in names])
-    importance.set(xlabel="importance (fANOVA)", title="which settings mattered")
+    importance.set(
+        xlabel="importance (fANOVA)",
+        title=f"which settings mattered ({len(done)} completed trials)",
+    )
     fig.tight_layout()
     return fig
 
