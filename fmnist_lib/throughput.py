@@ -137,7 +137,8 @@ def measure(
         )
         if in_pipeline:
             data = _augmented_in_pipeline(data, config.augmentation, seed)
-        model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)  # trace and warm up
+        # The batches come in their own order: no shuffle (Keras warns it would ignore one).
+        model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)  # warm up
         setups[label] = (model, data, precision, {**axes, "jit_compile": model.jit_compile})
     labels = list(variants)
     orders = [labels[r % len(labels) :] + labels[: r % len(labels)] for r in range(rounds)]
@@ -179,7 +180,9 @@ def _timed_rounds(setups: dict, orders: list, steps: int, batch_size: int, progr
         for label in order:
             model, data, *_ = setups[label]
             clock = BatchClock()
-            model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=[clock])
+            model.fit(
+                data, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False, callbacks=[clock]
+            )
             timings[label].append(clock.images_per_second(batch_size))
             if progress:
                 print(
