@@ -233,6 +233,8 @@ def test_declared_studies_make_valid_plans_and_the_cli_names_them():
         plan = make_plan(study.model, study.trials, budget=study.budget, storage="sqlite://")
         assert plan.study_name == name  # its default name: model and budget
     assert STUDIES["resnet-900s"].budget.seconds == 900
+    assert STUDIES["resnet-900s"].confirm_budget.seconds == 3600  # the best two, for the hour
+    assert STUDIES["resnet-900s"].confirm_top == 2
     proc = run_cli("search", "--trials", "3", check_rc=2)
     assert "--arch required" in proc.stderr and "resnet-900s" in proc.stderr
     proc = run_cli("search", "--study", "vgg-1440000img", "--arch", "arch1", check_rc=2)
@@ -282,3 +284,38 @@ def test_the_study_report_draws_the_committed_vgg_study(tmp_path):
     assert len(importance.patches) == len(study.best_params)  # one bar per setting
     empty = study_report("arch1", tmp_path)
     assert empty.figure is None and empty.text.startswith("No Optuna study of arch1 yet")
+
+
+@pytest.mark.slow
+def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(tmp_path):
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    (results / "runs").mkdir(parents=True)
+    common = ("--trials", "2", "--storage", storage, "--runs-dir", runs, "--results-dir", results)
+    proc = run_cli("search", *TINY, *common, "--confirm-top", "2", check_rc=2)
+    assert "go with --confirm" in proc.stderr and not runs.exists()  # nothing trained
+    proc = run_cli("search", *TINY, *common, "--confirm", "--confirm-top", "2", check_rc=2)
+    assert "needs --confirm-budget" in proc.stderr and not runs.exists()
+    run_cli(
+        "search",
+        *TINY,
+        *common,
+        "--confirm",
+        "--confirm-budget",
+        "epochs:2",
+        "--confirm-top",
+        "2",
+        check_rc=0,
+    )
+    study = _study(storage, "arch1-1ep-subset600")
+    confirmed = {r["name"]: r for r in load_results(results)}
+    # Both trials trained seed 0 at the new budget; the better of them on validation
+    # there trained seeds 1 and 2: four runs, each recorded once.
+    seed0 = {t.number: f"arch1-1ep-subset600-t{t.number}-2ep-s0" for t in study.trials}
+    assert set(seed0.values()) <= set(confirmed) and len(confirmed) == 4
+    winner = max(seed0, key=lambda n: confirmed[seed0[n]]["metrics"]["selection_val_accuracy"])
+    others = {f"arch1-1ep-subset600-t{winner}-2ep-s{seed}" for seed in (1, 2)}
+    assert others <= set(confirmed)
+    for record in confirmed.values():
+        assert record["config"]["epochs"] == 2 and record["metrics"]["test"]["accuracy"] > 0
+    assert confirmed[seed0[winner]]["recipe"] == f"search:arch1-1ep-subset600#{winner}"

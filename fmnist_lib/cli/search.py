@@ -52,6 +52,18 @@ def add_parser(sub):
         help="train the best trial with the reference seeds it lacks and record the runs",
     )
     p.add_argument(
+        "--confirm-budget",
+        help="confirm at another budget than the trials' (images:N, epochs:N or "
+        "seconds:N), e.g. a proxy study's winners at the full one; a declared study has "
+        "its own",
+    )
+    p.add_argument(
+        "--confirm-top",
+        type=int,
+        help="with --confirm-budget: train the K best trials with the first seed there, "
+        "then the best of them with every seed (default 1; a declared study has its own)",
+    )
+    p.add_argument(
         "--compare-pruners",
         action="store_true",
         help="replay the model's recorded learning curves through each pruner and write "

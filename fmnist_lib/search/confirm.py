@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..experiments import SEEDS
+from ..errors import ConfigError
+from ..experiments import SEEDS, Budget
 from ..paths import RESULTS_DIR
 from ..results import add_run, load_results
 from ..runs import COMPLETED, read_status
 from ..training import score_test_set, train
+from .space import settings_from_params
 from .study import SearchPlan, best_settings, open_study
 
 
@@ -24,13 +26,95 @@ def run_name(plan: SearchPlan, experiment: str, seed: int) -> str:
     return f"{stem}-s{seed}"
 
 
-def confirm(plan: SearchPlan, results_dir=RESULTS_DIR, seeds=SEEDS) -> list[Path]:
-    """Train the best trial with each of ``seeds`` not yet recorded, and record every run.
+def budget_label(budget: Budget) -> str:
+    """A budget as a name part: ``3600s``, ``1440000img`` or ``27ep``."""
+    if budget.seconds is not None:
+        return f"{budget.seconds:g}s"
+    return f"{budget.images}img" if budget.images is not None else f"{budget.epochs}ep"
 
-    The trial's own seed-0 run is recorded from its run directory when that survives;
-    a best trial that is an already recorded run names its record and trains nothing.
+
+def confirm(
+    plan: SearchPlan,
+    results_dir=RESULTS_DIR,
+    seeds=SEEDS,
+    budget: Budget | None = None,
+    top: int = 1,
+) -> list[Path]:
+    """Train a study's winner with each of ``seeds`` not yet recorded, and record every run.
+
+    At the study's own budget (``budget`` None) the winner is its best trial: the trial's
+    own seed-0 run is recorded from its run directory when that survives, and a best
+    trial that is an already recorded run names its record and trains nothing. At
+    another budget (a proxy study's trials at the full one), the ``top`` best trials
+    first train the first seed there; the one best on validation at that budget then
+    trains the other seeds. Runs already recorded are never trained again, so an
+    interrupted confirmation resumes where it stopped.
     """
+    if top < 1:
+        raise ConfigError(f"confirm top: {top!r} must be at least 1")
     study = open_study(plan)
+    if budget is None:
+        if top != 1:
+            raise ConfigError("confirm top > 1 needs a budget other than the study's own")
+        return _confirm_best(plan, study, results_dir, seeds)
+    ranked = ranked_trials(study)[:top]
+    if not ranked:
+        raise ConfigError(f"study {plan.study_name} has no completed trial to confirm")
+    first, rest = seeds[0], tuple(seeds[1:])
+    written = [_train_and_record(plan, t, budget, first, results_dir) for t in ranked]
+    recorded = {r["name"]: r for r in load_results(results_dir)}
+    scores = {
+        t.number: recorded[run_name(plan, _experiment(plan, t, budget), first)]["metrics"][
+            "selection_val_accuracy"
+        ]
+        for t in ranked
+    }
+    winner = next(t for t in ranked if t.number == max(scores, key=scores.get))
+    print(
+        f"at {budget.describe()}: "
+        + ", ".join(f"trial {n} {100 * v:.2f}%" for n, v in scores.items())
+        + f" on validation; trial {winner.number} trains seeds {list(rest)}"
+    )
+    written += [_train_and_record(plan, winner, budget, seed, results_dir) for seed in rest]
+    return [path for path in written if path is not None]
+
+
+def ranked_trials(study) -> list:
+    """The study's completed trials, best first."""
+    import optuna
+
+    done = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    return sorted(done, key=lambda t: -t.value)
+
+
+def _experiment(plan: SearchPlan, trial, budget: Budget) -> str:
+    experiment, _ = confirmation_names(plan, trial.number)
+    return f"{experiment}-{budget_label(budget)}"
+
+
+def _train_and_record(plan, trial, budget: Budget, seed: int, results_dir) -> Path | None:
+    """One trial's settings trained at ``budget`` with ``seed`` and recorded; None when
+    that run is recorded already."""
+    experiment = _experiment(plan, trial, budget)
+    _, recipe = confirmation_names(plan, trial.number)
+    name = run_name(plan, experiment, seed)
+    if name in {r["name"] for r in load_results(results_dir)}:
+        return None
+    lengths = {"epochs": None, "budget_images": None, "budget_seconds": None}
+    config = plan.base.replace(
+        **settings_from_params(trial.params),
+        **{**lengths, **budget.settings()},
+        seed=seed,
+        run_name=name,
+        out_dir=str(Path(plan.runs_dir) / plan.study_name),
+    )
+    run_dir = train(config, run_dir=Path(config.out_dir) / name, resume=True)
+    score_test_set(run_dir)  # scored once trained: the choice above read validation only
+    return add_run(run_dir, results_dir, name, experiment, recipe)
+
+
+def _confirm_best(plan: SearchPlan, study, results_dir, seeds) -> list[Path]:
+    """The best trial at the study's own budget, with every seed."""
     best, settings = best_settings(study)
     if "record" in best.user_attrs:
         print(

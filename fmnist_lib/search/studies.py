@@ -12,19 +12,24 @@ from ..experiments import Budget
 from ..specs import get_spec
 
 # A quarter of the own model's hour: long enough to rank architectures and recipes,
-# short enough for tens of trials; the best two or three then train the full hour.
+# short enough for tens of trials; the best two then train the full hour.
 OWN_MODEL_PROXY_SECONDS = 900
+OWN_MODEL_HOUR_SECONDS = 3600
 
 
 @dataclass(frozen=True)
 class DeclaredStudy:
-    """A study's model, budget, number of finished trials, and its question."""
+    """A study's model, budget, number of finished trials, its question, and how its
+    winners are confirmed: at ``confirm_budget`` (None: the study's own), the
+    ``confirm_top`` best trials with the first seed, then the best of them with all."""
 
     name: str
     model: str
     budget: Budget
     trials: int
     question: str
+    confirm_budget: Budget | None = None
+    confirm_top: int = 1
 
 
 STUDIES: dict[str, DeclaredStudy] = {
@@ -44,7 +49,9 @@ STUDIES: dict[str, DeclaredStudy] = {
             Budget(seconds=OWN_MODEL_PROXY_SECONDS),
             30,
             "the own model's width, depth and recipe on a 15-minute proxy of its hour; "
-            "the best two or three then train the full hour for the 95.5% target",
+            "the best two then train the full hour for the 95.5% target",
+            confirm_budget=Budget(seconds=OWN_MODEL_HOUR_SECONDS),
+            confirm_top=2,
         ),
     )
 }

@@ -15,18 +15,21 @@ from ...search.studies import STUDIES, declared
 from ...search.study import SEARCH_DIR, make_plan, matching_records, run_search
 
 
-def parse_budget(text: str | None, epochs: int | None) -> Budget | None:
+def parse_budget(text: str | None, epochs: int | None, flag: str = "--budget") -> Budget | None:
     """``images:N``, ``epochs:N`` or ``seconds:N`` as a Budget (``--epochs N`` is epochs:N)."""
     if text is None:
         return None if epochs is None else Budget(epochs=epochs)
     if epochs is not None:
-        raise UsageError("--budget and --epochs are two budgets; give one of them")
+        raise UsageError(f"{flag} and --epochs are two budgets; give one of them")
     kind, _, value = text.partition(":")
     kinds = {"images": int, "epochs": int, "seconds": float}
     try:
-        return Budget(**{kind: kinds[kind](value)})
+        budget = Budget(**{kind: kinds[kind](value)})
     except (KeyError, ValueError):
-        raise UsageError(f"--budget {text!r}: expected images:N, epochs:N or seconds:N") from None
+        raise UsageError(f"{flag} {text!r}: expected images:N, epochs:N or seconds:N") from None
+    if min(v for v in (budget.images, budget.epochs, budget.seconds) if v is not None) <= 0:
+        raise UsageError(f"{flag} {text!r}: the budget must be positive")
+    return budget
 
 
 def _declared_settings(args) -> tuple[str, int, Budget | None]:
@@ -52,6 +55,7 @@ def _declared_settings(args) -> tuple[str, int, Budget | None]:
 
 def search_command(args) -> int:
     arch, trials, budget = _declared_settings(args)
+    confirm_budget, confirm_top = _confirm_settings(args)  # checked before anything trains
     options = {"verbose": not args.quiet, "sampler_seed": args.seed}
     if args.pruner:
         options["pruner"] = args.pruner
@@ -83,6 +87,22 @@ def search_command(args) -> int:
         return 0
     run_search(plan, records)
     if args.confirm:
-        for path in confirm(plan, results_dir):
+        for path in confirm(plan, results_dir, budget=confirm_budget, top=confirm_top):
             print(f"Recorded: {path}")
     return 0
+
+
+def _confirm_settings(args) -> tuple[Budget | None, int]:
+    """(budget, top) of --confirm: the flags, else what a declared study says."""
+    study = declared(args.study)
+    budget = parse_budget(args.confirm_budget, None, flag="--confirm-budget")
+    if budget is None and study is not None:
+        budget = study.confirm_budget
+    top = args.confirm_top or (study.confirm_top if study is not None else 1)
+    if (args.confirm_budget or args.confirm_top) and not args.confirm:
+        raise UsageError("--confirm-budget and --confirm-top go with --confirm")
+    if top < 1:
+        raise UsageError(f"--confirm-top {top}: must be at least 1")
+    if top > 1 and budget is None:
+        raise UsageError("--confirm-top above 1 needs --confirm-budget (another budget)")
+    return budget, top
