@@ -19,7 +19,7 @@ from .data import CLASS_NAMES
 from .experiments import IMPROVEMENT, REPRODUCTION
 from .metrics import percent
 from .paths import PROJECT_ROOT, RESULTS_DIR
-from .recipes import RECIPES, recipe_settings
+from .recipes import RECIPES, is_study_recipe, recipe_settings
 from .reference import PUBLISHED_SVC_RBF_C10
 from .results import recipe
 from .robustness import load_records, markdown_table
@@ -64,7 +64,7 @@ def headline_table(records: list[dict]) -> pd.DataFrame:
             "original": table["original"].map(lambda v: "—" if pd.isna(v) else percent(v)),
             "reproduction": [_reproduction_cell(row, found) for _, row in table.iterrows()],
             "improvement: recipe": [
-                f"[{row['improvement recipe']}](results/{RECIPES_ANCHOR})" if ok else "—"
+                _recipe_link(row["improvement recipe"]) if ok else "—"
                 for ok, (_, row) in zip(better, table.iterrows(), strict=True)
             ],
             "improvement (− original)": [
@@ -77,6 +77,14 @@ def headline_table(records: list[dict]) -> pd.DataFrame:
             ],
         }
     )
+
+
+def _recipe_link(name: str) -> str:
+    """A recipe's name linked to where it is described: a named recipe to the recipe
+    table, a study's trial to the search's section of the findings."""
+    if is_study_recipe(name):
+        return f"[{name}]({FINDINGS_PAGE.as_posix()}#{findings.anchor(findings.SEARCH_TITLE)})"
+    return f"[{name}](results/{RECIPES_ANCHOR})"
 
 
 def _machines_line(records: list[dict]) -> str:

@@ -123,3 +123,17 @@ def same_training(first: str, second: str) -> bool:
         for name in (first, second)
     ]
     return settings[0] == settings[1]
+
+
+# A recipe an Optuna study found is no named recipe: its trial's settings, recorded
+# under the study's name and the trial's number (``fmnist search --confirm``).
+STUDY_RECIPE_PREFIX = "search:"
+
+
+def study_recipe(study: str, number: int) -> str:
+    """The recipe name of a study's trial: ``search:<study>#<N>``."""
+    return f"{STUDY_RECIPE_PREFIX}{study}#{number}"
+
+
+def is_study_recipe(name: str) -> bool:
+    return name.startswith(STUDY_RECIPE_PREFIX)

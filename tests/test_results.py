@@ -441,3 +441,31 @@ def test_the_evaluations_views_of_the_committed_results_read_at_a_glance():
     # the chosen recipe's seed stands for an architecture with a recipe search
     standing = tables.standing_runs(committed, searches)
     assert standing["vgg"]["recipe"] == searches["vgg"]["chosen"]
+
+
+def test_a_study_recipe_links_to_the_search_findings_not_the_recipe_table():
+    from fmnist_lib.recipes import study_recipe
+
+    name = study_recipe("resnet-900s", 12)
+    hour = [
+        fixture(
+            f"resnet-900s-t12-3600s-s{s}",
+            "resnet",
+            s,
+            0.955,
+            experiment="resnet-900s-t12-3600s",
+            recipe=name,
+            budget_seconds=3600,
+            train_seconds=3500,
+            epochs=90,
+            model_options={"width": 64, "blocks": 2},
+        )
+        for s in range(3)
+    ]
+    cell = readme.headline_table(hour).set_index("model").loc["resnet", "improvement: recipe"]
+    target = f"docs/findings.md#{findings.anchor(findings.SEARCH_TITLE)}"
+    assert cell == f"[{name}]({target})"
+    # The anchor is the one GitHub gives the committed page's heading.
+    page = (PROJECT_ROOT / "docs" / "findings.md").read_text(encoding="utf-8")
+    assert f"## {findings.SEARCH_TITLE}\n" in page
+    assert findings.anchor(findings.SEARCH_TITLE) == "what-does-the-search-on-optuna-add"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .abstract import abstract
 from .atbudget import improvement_section, reproduction_section
-from .common import improved, markdown, points, reproductions, spreads
+from .common import SEARCH_TITLE, anchor, improved, markdown, points, reproductions, spreads
 from .longer import hour_section, longer_section
 from .search import search_section
 from .speed import (
@@ -26,7 +26,9 @@ from .speed import (
 )
 
 __all__ = [
+    "SEARCH_TITLE",
     "abstract",
+    "anchor",
     "first_look_sentence",
     "improved",
     "markdown",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from .. import results
@@ -14,6 +16,13 @@ PRECISION_TOLERANCE_POINTS = 0.2
 # Candidates this close to the chosen recipe on validation form its plateau.
 PLATEAU = 0.0015
 RECIPES_LINK = "README.md#recipes"  # the recipe table, inside results/
+SEARCH_TITLE = "What does the search on Optuna add?"
+
+
+def anchor(title: str) -> str:
+    """The link anchor GitHub gives a heading: lower case, punctuation dropped, spaces
+    as hyphens."""
+    return re.sub(r"[^\w\- ]", "", title.lower()).replace(" ", "-")
 
 
 def markdown(table: pd.DataFrame) -> list[str]:

@@ -9,7 +9,7 @@ import pandas as pd
 from ..search.figures import best_trials, load_model_study, shared_settings, trial_source
 from ..search.pruning import MAX_WORST_REGRET_POINTS
 from ..search.study import SEARCH_DIR
-from .common import markdown
+from .common import SEARCH_TITLE, markdown
 
 
 def pruner_table(comparison: dict) -> pd.DataFrame:
@@ -91,7 +91,7 @@ def search_section(search_dir: Path = SEARCH_DIR) -> list[str]:
     if not studies and not pruners:
         return []
     lines = [
-        "## What does the search on Optuna add?",
+        f"## {SEARCH_TITLE}",
         "",
         "`fmnist search` samples recipes from a space wider than the hand search "
         "(`fmnist_lib/search/space.py`), one seed per trial at the model's budget, and "

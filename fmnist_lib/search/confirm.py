@@ -7,6 +7,7 @@ from pathlib import Path
 from ..errors import ConfigError
 from ..experiments import SEEDS, Budget
 from ..paths import RESULTS_DIR
+from ..recipes import study_recipe
 from ..results import add_run, load_results
 from ..runs import COMPLETED, read_status
 from ..training import score_test_set, train
@@ -16,7 +17,7 @@ from .study import SearchPlan, best_settings, open_study
 
 def confirmation_names(plan: SearchPlan, number: int) -> tuple[str, str]:
     """(experiment, recipe) of a confirmed trial: ``<study>-t<N>`` and ``search:<study>#<N>``."""
-    return f"{plan.study_name}-t{number}", f"search:{plan.study_name}#{number}"
+    return f"{plan.study_name}-t{number}", study_recipe(plan.study_name, number)
 
 
 def run_name(plan: SearchPlan, experiment: str, seed: int) -> str:
