@@ -28,6 +28,13 @@ data: ## Get Fashion-MNIST: the Debian package when root, else the loader's fall
 		$(BIN)/python -c "from fmnist_lib.data import load_fashion_mnist; load_fashion_mnist()"; \
 	fi
 
+# Keep a suite run's record (time per notebook, machine, commit) as
+# results/suite/PROFILE.json, with paths relative to the repository, never this machine's.
+KEEP_SUITE_RECORD = $(BIN)/python -c "import sys; from fmnist_lib.records import relative_paths; \
+	from fmnist_lib.runs import read_json, write_json; \
+	write_json(f'results/suite/{sys.argv[1]}.json', \
+	relative_paths(read_json(f'runs/notebooks/{sys.argv[1]}/executed.json')))"
+
 .PHONY: reproduce
 reproduce: setup ## Run the notebook suite: PROFILE=full (default) rewrites notebooks/ and figures/; smoke|quick write only under runs/notebooks/PROFILE/
 	@# Only the full profile publishes (--in-place): the outputs, figures and suite
@@ -35,13 +42,9 @@ reproduce: setup ## Run the notebook suite: PROFILE=full (default) rewrites note
 	@# The folders are this checkout's (where make runs), whichever fmnist is installed.
 	$(BIN)/fmnist run-notebooks --profile $(PROFILE) $(if $(PUBLISH),--in-place) \
 		--notebooks-dir notebooks --out runs/notebooks/$(PROFILE)
-	@# The run's record (time per notebook, machine, commit) for the README,
-	@# committed with paths relative to the repository, never this machine's
+	@# The run's record, for the README
 	if [ -n "$(PUBLISH)" ]; then \
-		$(BIN)/python -c "import sys; from fmnist_lib.records import relative_paths; \
-		from fmnist_lib.runs import read_json, write_json; \
-		write_json(sys.argv[2], relative_paths(read_json(sys.argv[1])))" \
-			runs/notebooks/$(PROFILE)/executed.json results/suite/$(PROFILE).json; \
+		$(KEEP_SUITE_RECORD) $(PROFILE); \
 	fi
 
 .PHONY: time-quick
@@ -50,10 +53,7 @@ time-quick: setup ## Time the quick profile end to end (every notebook, under ru
 	@# names the machine and commit. Only results/suite/quick.json changes.
 	$(BIN)/fmnist run-notebooks --profile quick --force \
 		--notebooks-dir notebooks --out runs/notebooks/quick
-	$(BIN)/python -c "import sys; from fmnist_lib.records import relative_paths; \
-	from fmnist_lib.runs import read_json, write_json; \
-	write_json(sys.argv[2], relative_paths(read_json(sys.argv[1])))" \
-		runs/notebooks/quick/executed.json results/suite/quick.json
+	$(KEEP_SUITE_RECORD) quick
 	$(BIN)/fmnist results readme
 
 .PHONY: train

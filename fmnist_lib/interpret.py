@@ -76,14 +76,13 @@ def search_table(search: dict) -> pd.DataFrame:
     """A recipe search's candidates (``results.recipe_search_for``) in the order they
     were tried: validation accuracy of seed 0, and which one was chosen."""
     scores = search["validation_accuracy"]
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             "validation accuracy": [percent(v) for v in scores.values()],
             "chosen": ["✓" if name == search["chosen"] else "" for name in scores],
         },
         index=pd.Index(list(scores), name="recipe"),
     )
-    return table
 
 
 def interpretation(runs: dict[str, dict], records: list[dict], profile: str) -> str:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..search.figures import best_trials, load_model_study, shared_settings, trial_source
 from ..search.pruning import MAX_WORST_REGRET_POINTS
-from ..search.study import SEARCH_DIR
+from ..search.study import SEARCH_DIR, counts
 from .common import SEARCH_TITLE, markdown
 
 
@@ -55,12 +55,13 @@ def _study_lines(model: str, search_dir: Path) -> list[str]:
     if study is None:
         return []
     trials = study.get_trials(deepcopy=False)
-    states = pd.Series([t.state.name.lower() for t in trials]).value_counts()
+    # Most frequent state first; equals in the order they first occur.
+    states = sorted(counts(study).items(), key=lambda item: -item[1])
     recorded = [t for t in trials if trial_source(t) != "sampled"]
     sampled = [t for t in trials if trial_source(t) == "sampled" and t.value is not None]
-    counts = ", ".join(f"{n} {state}" for state, n in states.items())
+    tally = ", ".join(f"{n} {state.lower()}" for state, n in states)
     lines = [
-        f"**The study of {model}** ({study.study_name}): {len(trials)} trials ({counts}); "
+        f"**The study of {model}** ({study.study_name}): {len(trials)} trials ({tally}); "
         f"{len(recorded)} are the recorded runs of the hand search.",
     ]
     completed = [t for t in sampled if t.state.name == "COMPLETE"]

@@ -12,7 +12,7 @@ from ..results import add_run, load_results
 from ..runs import COMPLETED, read_status
 from ..training import score_test_set, train
 from .space import settings_from_params
-from .study import SearchPlan, best_settings, open_study
+from .study import SearchPlan, budget_label, open_study
 
 
 def confirmation_names(plan: SearchPlan, number: int) -> tuple[str, str]:
@@ -25,13 +25,6 @@ def run_name(plan: SearchPlan, experiment: str, seed: int) -> str:
     experiment, led by the model unless the study's name already is."""
     stem = experiment if experiment.startswith(f"{plan.model}-") else f"{plan.model}-{experiment}"
     return f"{stem}-s{seed}"
-
-
-def budget_label(budget: Budget) -> str:
-    """A budget as a name part: ``3600s``, ``1440000img`` or ``27ep``."""
-    if budget.seconds is not None:
-        return f"{budget.seconds:g}s"
-    return f"{budget.images}img" if budget.images is not None else f"{budget.epochs}ep"
 
 
 def confirm(
@@ -62,7 +55,10 @@ def confirm(
     if not ranked:
         raise ConfigError(f"study {plan.study_name} has no completed trial to confirm")
     first, rest = seeds[0], tuple(seeds[1:])
-    written = [_train_and_record(plan, t, budget, first, results_dir) for t in ranked]
+    written = [
+        _train_and_record(plan, t, _experiment(plan, t, budget), first, results_dir, budget)
+        for t in ranked
+    ]
     recorded = {r["name"]: r for r in load_results(results_dir)}
     scores = {
         t.number: recorded[run_name(plan, _experiment(plan, t, budget), first)]["metrics"][
@@ -76,7 +72,10 @@ def confirm(
         + ", ".join(f"trial {n} {100 * v:.2f}%" for n, v in scores.items())
         + f" on validation; trial {winner.number} trains seeds {list(rest)}"
     )
-    written += [_train_and_record(plan, winner, budget, seed, results_dir) for seed in rest]
+    experiment = _experiment(plan, winner, budget)
+    written += [
+        _train_and_record(plan, winner, experiment, seed, results_dir, budget) for seed in rest
+    ]
     return [path for path in written if path is not None]
 
 
@@ -93,30 +92,38 @@ def _experiment(plan: SearchPlan, trial, budget: Budget) -> str:
     return f"{experiment}-{budget_label(budget)}"
 
 
-def _train_and_record(plan, trial, budget: Budget, seed: int, results_dir) -> Path | None:
-    """One trial's settings trained at ``budget`` with ``seed`` and recorded; None when
-    that run is recorded already."""
-    experiment = _experiment(plan, trial, budget)
-    _, recipe = confirmation_names(plan, trial.number)
+def _train_and_record(
+    plan, trial, experiment: str, seed: int, results_dir, budget: Budget | None = None
+) -> Path | None:
+    """One trial's settings trained with ``seed`` at ``budget`` (None: the study's own)
+    and recorded; None when that run is recorded already. At the study's budget the
+    trial's own run is recorded where its run directory survives."""
     name = run_name(plan, experiment, seed)
     if name in {r["name"] for r in load_results(results_dir)}:
         return None
-    lengths = {"epochs": None, "budget_images": None, "budget_seconds": None}
+    lengths = {}
+    if budget is not None:
+        lengths = {"epochs": None, "budget_images": None, "budget_seconds": None}
+        lengths.update(budget.settings())
     config = plan.base.replace(
         **settings_from_params(trial.params),
-        **{**lengths, **budget.settings()},
+        **lengths,
         seed=seed,
         run_name=name,
         out_dir=str(Path(plan.runs_dir) / plan.study_name),
     )
-    run_dir = train(config, run_dir=Path(config.out_dir) / name, resume=True)
-    score_test_set(run_dir)  # scored once trained: the choice above read validation only
+    own = budget is None and seed == plan.base.seed
+    run_dir = Path(trial.user_attrs.get("run_dir", "")) if own else None
+    if run_dir is None or read_status(run_dir).get("state") != COMPLETED:
+        run_dir = train(config, run_dir=Path(config.out_dir) / name, resume=True)
+    score_test_set(run_dir)  # scored once trained: every choice before read validation only
+    recipe = study_recipe(plan.study_name, trial.number)
     return add_run(run_dir, results_dir, name, experiment, recipe)
 
 
 def _confirm_best(plan: SearchPlan, study, results_dir, seeds) -> list[Path]:
     """The best trial at the study's own budget, with every seed."""
-    best, settings = best_settings(study)
+    best = study.best_trial
     if "record" in best.user_attrs:
         print(
             f"the best trial is the recorded run {best.user_attrs['record']} "
@@ -124,22 +131,6 @@ def _confirm_best(plan: SearchPlan, study, results_dir, seeds) -> list[Path]:
             "`fmnist experiment run`"
         )
         return []
-    experiment, recipe = confirmation_names(plan, best.number)
-    recorded = {r["name"] for r in load_results(results_dir)}
-    written = []
-    for seed in seeds:
-        name = run_name(plan, experiment, seed)
-        if name in recorded:
-            continue
-        config = plan.base.replace(
-            **settings,
-            seed=seed,
-            run_name=name,
-            out_dir=str(Path(plan.runs_dir) / plan.study_name),
-        )
-        run_dir = Path(best.user_attrs.get("run_dir", "")) if seed == plan.base.seed else None
-        if run_dir is None or read_status(run_dir).get("state") != COMPLETED:
-            run_dir = train(config, run_dir=Path(config.out_dir) / name, resume=True)
-        score_test_set(run_dir)  # the trial's own run: scored now, after the search
-        written.append(add_run(run_dir, results_dir, name, experiment, recipe))
-    return written
+    experiment, _ = confirmation_names(plan, best.number)
+    written = [_train_and_record(plan, best, experiment, seed, results_dir) for seed in seeds]
+    return [path for path in written if path is not None]

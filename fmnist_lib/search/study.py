@@ -81,16 +81,23 @@ def base_config(arch: str, budget: Budget | None, subset: int | None, verbose: i
     )
 
 
+def budget_label(budget: Budget) -> str:
+    """A budget as a name part: ``3600s``, ``1440000img`` or ``27ep``."""
+    if budget.seconds is not None:
+        return f"{budget.seconds:g}s"
+    return f"{budget.images}img" if budget.images is not None else f"{budget.epochs}ep"
+
+
 def default_study_name(base: TrainConfig) -> str:
     """``<model>-<budget>``, with the subset when there is one: e.g. vgg-1440000img."""
     if base.budget_seconds is not None:
-        length = f"{base.budget_seconds:g}s"
+        budget = Budget(seconds=base.budget_seconds)
     elif base.budget_images is not None:
-        length = f"{base.budget_images}img"
+        budget = Budget(images=base.budget_images)
     else:
-        length = f"{base.epochs}ep"
+        budget = Budget(epochs=base.epochs)
     subset = f"-subset{base.subset}" if base.subset else ""
-    return f"{base.arch}-{length}{subset}"
+    return f"{base.arch}-{budget_label(budget)}{subset}"
 
 
 def make_plan(
@@ -336,9 +343,3 @@ def _trial_line(trial, by_share: bool) -> str:
 def _say(plan: SearchPlan, text: str) -> None:
     if plan.verbose:
         print(text, flush=True)
-
-
-def best_settings(study) -> tuple[object, dict]:
-    """(best trial, its TrainConfig settings)."""
-    best = study.best_trial
-    return best, settings_from_params(best.params)
