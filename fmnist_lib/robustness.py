@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm  # the command line's bar; notebooks score without one
 
 from . import hardware
+from .config import PROFILES
 from .corruptions import (
     FAMILIES,
     MAX_SEVERITY,
@@ -36,6 +37,16 @@ ROBUSTNESS_DIR = RESULTS_DIR / "robustness"
 DEFAULT_SEVERITIES = tuple(range(1, MAX_SEVERITY + 1))
 TEST_SIZE = 10_000
 MIN_TEST_SUBSET = 100  # fewer images make every cell a coin toss of a few items
+# Test images per corruption for each notebook profile: all of them for the record,
+# a stratified 500 for a first look, the fewest allowed for the tests' smoke runs.
+PROFILE_TEST_IMAGES = {"full": TEST_SIZE, "quick": 500, "smoke": MIN_TEST_SUBSET}
+
+
+def profile_test_images(profile: str) -> int:
+    """How many test images a notebook in ``profile`` scores under each corruption."""
+    if profile not in PROFILE_TEST_IMAGES:
+        raise ValueError(f"profile: {profile!r} is not valid; choose one of {list(PROFILES)}")
+    return PROFILE_TEST_IMAGES[profile]
 
 
 def check_run_dir(run_dir) -> Path:

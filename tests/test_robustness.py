@@ -10,6 +10,7 @@ import pytest
 
 from fmnist_lib import robustness
 from fmnist_lib.cli import main
+from fmnist_lib.config import PROFILES
 from fmnist_lib.corruptions import FAMILIES, parameter
 from fmnist_lib.data import load_fashion_mnist, stratified_subset
 from fmnist_lib.metrics import calibration
@@ -253,3 +254,14 @@ def test_a_run_with_flip_tta_is_scored_with_it(trained_run, tmp_path):
     plain = robustness.score_run(trained_run, ["flip"], [1], test_subset=200, seed=3)
     assert plain["tta_flip"] is False
     assert plain["accuracy"]["flip"]["1"] != plain["clean_accuracy"]
+
+
+def test_each_notebook_profile_scores_its_own_number_of_test_images():
+    # The record scores every test image; the lighter profiles score within the allowed range.
+    sizes = {profile: robustness.profile_test_images(profile) for profile in PROFILES}
+    assert sizes["full"] == robustness.TEST_SIZE
+    assert sizes["smoke"] < sizes["quick"] < sizes["full"]
+    for size in sizes.values():
+        robustness.check_request(test_subset=size)  # each one a valid subset
+    with pytest.raises(ValueError, match=r"'fast' is not valid; choose one of \['full', 'quick'"):
+        robustness.profile_test_images("fast")

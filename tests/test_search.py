@@ -11,6 +11,7 @@ import time
 import optuna
 import pytest
 
+from fmnist_lib.cli import main
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.results import load_results
 from fmnist_lib.runs import read_json
@@ -99,11 +100,26 @@ def test_pruners_compare_on_recorded_curves_and_the_rule_picks_a_safe_one():
     assert chosen["regret_points"] == 0 and chosen["saved_share"] >= none["saved_share"]
 
 
-@pytest.mark.slow
-def test_a_two_trial_study_end_to_end(tmp_path):
-    storage = f"sqlite:///{tmp_path / 's.db'}"
-    runs = tmp_path / "runs"
+@pytest.fixture(scope="module")
+def two_trials(tmp_path_factory):
+    """(storage, runs) of a 2-trial study, searched once; the tests below confirm it.
+
+    Confirmation reads the study and writes runs under new names, so the tests can
+    share it: each records into a results folder of its own.
+    """
+    folder = tmp_path_factory.mktemp("two_trials")
+    storage, runs = f"sqlite:///{folder / 's.db'}", folder / "runs"
     run_cli("search", *TINY, "--trials", "2", "--storage", storage, "--runs-dir", runs, check_rc=0)
+    return storage, runs
+
+
+def _run_names(runs) -> set[str]:
+    return {str(p.relative_to(runs)) for p in runs.glob("*/*")}
+
+
+@pytest.mark.slow
+def test_a_two_trial_study_end_to_end(two_trials, tmp_path):
+    storage, runs = two_trials
     study = _study(storage, "arch1-1ep-subset600")
     trials = _finished(study)
     assert len(trials) == 2
@@ -287,15 +303,18 @@ def test_the_study_report_draws_the_committed_vgg_study(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(tmp_path):
-    storage = f"sqlite:///{tmp_path / 's.db'}"
-    runs, results = tmp_path / "runs", tmp_path / "results"
+def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(two_trials, tmp_path, capsys):
+    storage, runs = two_trials
+    results = tmp_path / "results"
     (results / "runs").mkdir(parents=True)
-    common = ("--trials", "2", "--storage", storage, "--runs-dir", runs, "--results-dir", results)
-    proc = run_cli("search", *TINY, *common, "--confirm-top", "2", check_rc=2)
-    assert "go with --confirm" in proc.stderr and not runs.exists()  # nothing trained
-    proc = run_cli("search", *TINY, *common, "--confirm", "--confirm-top", "2", check_rc=2)
-    assert "needs --confirm-budget" in proc.stderr and not runs.exists()
+    common = ("--trials", "2", "--storage", storage, "--runs-dir", str(runs))
+    common += ("--results-dir", str(results))
+    before = _run_names(runs)
+    assert main(["search", *TINY, *common, "--confirm-top", "2"]) == 2
+    assert "go with --confirm" in capsys.readouterr().err
+    assert main(["search", *TINY, *common, "--confirm", "--confirm-top", "2"]) == 2
+    assert "needs --confirm-budget" in capsys.readouterr().err
+    assert _run_names(runs) == before and load_results(results) == []  # nothing trained
     run_cli(
         "search",
         *TINY,
