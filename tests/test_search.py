@@ -11,8 +11,10 @@ import time
 import optuna
 import pytest
 
+from fmnist_lib import hardware
 from fmnist_lib.cli import main
 from fmnist_lib.errors import ConfigError
+from fmnist_lib.experiments import Budget
 from fmnist_lib.results import load_results
 from fmnist_lib.runs import read_json
 from fmnist_lib.search.pruning import PRUNERS, choose_pruner, compare_pruners
@@ -98,6 +100,22 @@ def test_pruners_compare_on_recorded_curves_and_the_rule_picks_a_safe_one():
     assert none["pruned"] == 0 and none["saved_share"] == 0 and none["worst_regret_points"] == 0
     chosen = next(row for row in rows if row["pruner"] == choose_pruner(rows))
     assert chosen["regret_points"] == 0 and chosen["saved_share"] >= none["saved_share"]
+
+
+def test_a_time_budgeted_study_stays_on_one_kind_of_machine(tmp_path):
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    plan = make_plan("arch1", 2, budget=Budget(seconds=60), storage=storage, verbose=False)
+    study = open_study(plan)
+    machine = study.user_attrs["protocol"]["machine"]
+    assert machine.endswith(f"{hardware.cpu_count()} cores")
+    assert machine.startswith(hardware.cpu_model())
+    protocol = {**study.user_attrs["protocol"], "machine": "Some Other CPU, 64 cores"}
+    study.set_user_attr("protocol", protocol)
+    with pytest.raises(ConfigError, match="trials ran on Some Other CPU, 64 cores, this machine"):
+        open_study(plan)
+    # An image budget buys every machine the same images: no machine in its protocol.
+    images = make_plan("arch1", 2, storage=storage, verbose=False)
+    assert "machine" not in open_study(images).user_attrs["protocol"]
 
 
 @pytest.fixture(scope="module")

@@ -16,10 +16,12 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import hardware
 from ..config import COMPACT, TrainConfig
 from ..errors import ConfigError, TrainingError
 from ..experiments import Budget
 from ..paths import RESULTS_DIR
+from ..records import machine_kind
 from ..reference import same_budget
 from ..runs import load_run, read_json
 from ..specs import get_spec
@@ -177,6 +179,13 @@ def open_study(plan: SearchPlan, storage=None):
         probe.set_user_attr("protocol", protocol)
     elif saved != protocol:
         changed = sorted(k for k in protocol if protocol[k] != saved.get(k))
+        if changed == ["machine"]:
+            raise ConfigError(
+                f"study {plan.study_name}: its time-budgeted trials ran on "
+                f"{saved.get('machine')}, this machine is {protocol['machine']}; a time "
+                "budget buys each kind of machine its own number of images, so run its "
+                "workers on that kind, or name another study with --study"
+            )
         raise ConfigError(
             f"study {plan.study_name}: its protocol differs in {changed}; "
             "name another study with --study"
@@ -196,10 +205,16 @@ def open_study(plan: SearchPlan, storage=None):
 
 
 def _protocol(plan: SearchPlan) -> dict:
-    """What every trial of a study shares: the base config but its seed and verbosity."""
+    """What every trial of a study shares: the base config but its seed and verbosity,
+    and under a time budget the kind of machine and its cores, which set the images
+    a trial's seconds buy."""
     base = {k: v for k, v in plan.base.to_dict().items() if k not in ("verbose", "seed")}
     base["augmentation"] = list(plan.base.augmentation)
-    return {"model": plan.model, "base": base, "space": sorted(plan.space)}
+    protocol = {"model": plan.model, "base": base, "space": sorted(plan.space)}
+    if plan.base.budget_seconds is not None:
+        machine = hardware.describe()
+        protocol["machine"] = f"{machine_kind(machine)}, {machine['cores']} cores"
+    return protocol
 
 
 def matching_records(plan: SearchPlan, records, any_seed: bool = False) -> list[tuple[dict, dict]]:
