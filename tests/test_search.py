@@ -15,6 +15,7 @@ from fmnist_lib import hardware
 from fmnist_lib.cli import main
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.experiments import Budget
+from fmnist_lib.findings.search import confirmations
 from fmnist_lib.results import load_results
 from fmnist_lib.runs import read_json
 from fmnist_lib.search.pruning import PRUNERS, choose_pruner, compare_pruners
@@ -251,8 +252,8 @@ def test_the_findings_section_reads_the_committed_search(tmp_path):
     from fmnist_lib.findings.search import search_section
     from fmnist_lib.search.study import SEARCH_DIR
 
-    assert search_section(tmp_path) == []  # no search, no section
-    lines = "\n".join(search_section(SEARCH_DIR))
+    assert search_section([], tmp_path) == []  # no search, no section
+    lines = "\n".join(search_section(load_results(), SEARCH_DIR))
     comparison = read_json(SEARCH_DIR / "pruners-vgg-1440000img.json")
     assert f"Chosen: **{comparison['chosen']}**" in lines
     for row in comparison["rows"]:
@@ -356,3 +357,8 @@ def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(two_trials, 
     for record in confirmed.values():
         assert record["config"]["epochs"] == 2 and record["metrics"]["test"]["accuracy"] > 0
     assert confirmed[seed0[winner]]["recipe"] == f"search:arch1-1ep-subset600#{winner}"
+    # The findings list each confirmed trial once: the winner with all three seeds.
+    table = confirmations(study, list(confirmed.values())).set_index("trial")
+    assert set(table["experiment"]) == {name.removesuffix("-s0") for name in seed0.values()}
+    assert table.loc[str(winner), "test accuracy"].endswith("(3)")
+    assert all(cell.endswith("(1)") for cell in table.drop(str(winner))["test accuracy"])

@@ -56,6 +56,6 @@ def page(records: list[dict], searches: dict, results_dir) -> str:
     if records:
         lines += reproduction_section(records) + improvement_section(records, searches)
         lines += longer_section(records) + hour_section(records)
-    lines += search_section(results_dir / "search")
+    lines += search_section(records, results_dir / "search")
     lines += speed_section(records, results_dir) + robustness_section(results_dir)
     return "\n".join(lines) + "\n"

@@ -6,10 +6,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..recipes import STUDY_RECIPE_PREFIX
+from ..results import on_gpu
 from ..search.figures import best_trials, load_model_study, shared_settings, trial_source
 from ..search.pruning import MAX_WORST_REGRET_POINTS
 from ..search.study import SEARCH_DIR, counts
-from .common import SEARCH_TITLE, markdown
+from ..specs import SPECS
+from ..verdict import format_spread, spread, target_verdict
+from .common import SEARCH_TITLE, markdown, tests
 
 
 def pruner_table(comparison: dict) -> pd.DataFrame:
@@ -50,7 +54,64 @@ def _pruner_lines(search_dir: Path) -> list[str]:
     return lines
 
 
-def _study_lines(model: str, search_dir: Path) -> list[str]:
+def confirmations(study, records: list[dict]) -> pd.DataFrame:
+    """The study's confirmed trials, one row per experiment: the runs recorded under a
+    study recipe (``search:<study>#<N>``, at any budget) and, when the best trial is a
+    recorded run, that run's group, whose seeds were trained by the hand search."""
+    prefix = f"{STUDY_RECIPE_PREFIX}{study.study_name}#"
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        if record["recipe"].startswith(prefix):
+            groups.setdefault(record["experiment"], []).append(record)
+    best = study.best_trial if counts(study).get("COMPLETE") else None
+    trial_of = {e: int(runs[0]["recipe"].removeprefix(prefix)) for e, runs in groups.items()}
+    if best is not None and best.user_attrs.get("record"):
+        named = [r for r in records if r["name"] == best.user_attrs["record"]]
+        if named:
+            group = [r for r in records if r["group"] == named[0]["group"]]
+            groups[named[0]["experiment"]] = group
+            trial_of[named[0]["experiment"]] = best.number
+    spec = SPECS.get(study.user_attrs.get("protocol", {}).get("model"))
+    rows = []
+    for experiment, runs in sorted(groups.items(), key=lambda item: trial_of[item[0]]):
+        runs = sorted(runs, key=lambda r: r["metrics"]["seed"])
+        result = spread(tests(runs))
+        seconds = sum(r["metrics"]["train_seconds"] for r in runs) / len(runs)
+        target = spec.target if spec is not None else None
+        gpu = any(map(on_gpu, runs))
+        rows.append(
+            {
+                "trial": str(trial_of[experiment]),
+                "experiment": experiment,
+                "validation, seed 0": f"{100 * runs[0]['metrics']['selection_val_accuracy']:.2f}%"
+                if runs[0]["metrics"]["seed"] == 0
+                else "—",
+                "test accuracy": format_spread(result.mean, result.sd, result.n),
+                "training per run": f"{seconds / 60:.0f} min",
+                "target": target_verdict(target, result, seconds, gpu).text if target else "—",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _confirmation_lines(study, records: list[dict]) -> list[str]:
+    table = confirmations(study, records)
+    if table.empty:
+        return [
+            "No trial of it is confirmed yet: `fmnist search --study "
+            f"{study.study_name} --confirm` trains the best with the other seeds.",
+            "",
+        ]
+    return [
+        "Its confirmed trials, each trained with the reference seeds and scored once on "
+        "the test set:",
+        "",
+        *markdown(table),
+        "",
+    ]
+
+
+def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]:
     study = load_model_study(model, search_dir)
     if study is None:
         return []
@@ -81,10 +142,11 @@ def _study_lines(model: str, search_dir: Path) -> list[str]:
         "",
         *markdown(best_trials(study).reset_index()),
         "",
+        *_confirmation_lines(study, records),
     ]
 
 
-def search_section(search_dir: Path = SEARCH_DIR) -> list[str]:
+def search_section(records: list[dict], search_dir: Path = SEARCH_DIR) -> list[str]:
     """## What does the search on Optuna add? (empty when no search was run)."""
     search_dir = Path(search_dir)
     studies = sorted(p.stem for p in search_dir.glob("*.db"))
@@ -102,5 +164,5 @@ def search_section(search_dir: Path = SEARCH_DIR) -> list[str]:
         *pruners,
     ]
     for model in studies:
-        lines += _study_lines(model, search_dir)
+        lines += _study_lines(model, search_dir, records)
     return lines
