@@ -31,16 +31,10 @@ from . import hardware
 from .augment import build_augmentation
 from .batches import training_batches
 from .compiling import compile_model
-from .config import TRAIN_POOL_SIZE, TrainConfig, profile_config
+from .config import TIME_BUDGET_MARGIN, TRAIN_POOL_SIZE, TrainConfig, profile_config
 from .data import NUM_CLASSES, prepare_splits
 from .hardware import package_versions
 from .reference import ORIGINAL_AUGMENTATION
-
-# The share of a time budget that the fitted epochs fill: a full epoch runs a little
-# slower than the measured steady state, and a shared machine can slow down after
-# the rate is measured (by up to 6% in the time-budget runs of results/); the
-# margin keeps the run inside its budget.
-TIME_BUDGET_MARGIN = 0.9
 
 DEFAULT_VARIANTS = {
     "no augmentation": {"augmentation": ()},

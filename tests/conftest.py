@@ -35,6 +35,19 @@ def data_copy(tmp_path, real_data_dir) -> Path:
     return folder
 
 
+def call_cli(capsys, *args) -> tuple[int, str, str]:
+    """``fmnist ARGS`` in this process, (exit status, stdout, stderr): for the commands
+    whose answer is all a test reads; a real process costs seconds of imports."""
+    from fmnist_lib.cli import main
+
+    try:
+        code = main([str(arg) for arg in args])
+    except SystemExit as exit_:  # argparse's own usage errors
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 def run_cli(*args, check_rc=None, timeout=600, env=None):
     """Run `python -m fmnist_lib ...` in a subprocess; return the CompletedProcess."""
     proc = subprocess.run(

@@ -14,7 +14,7 @@ from fmnist_lib.cli import main
 from fmnist_lib.data import CLASS_NAMES, load_fashion_mnist
 from fmnist_lib.runs import read_json
 
-from .conftest import run_cli
+from .conftest import call_cli, run_cli
 
 
 def test_train_writes_every_artifact(trained_run):
@@ -147,11 +147,12 @@ def test_usage_error_exit_status_from_a_real_process():
     assert len(lines) == 1 and lines[0].startswith(expected)
 
 
-def test_runtime_failures_exit_1(tmp_path):
-    proc = run_cli("evaluate", "--model", tmp_path / "nothing.keras")
-    assert proc.returncode == 1 and "no such model file" in proc.stderr
-    assert "Traceback" not in proc.stderr
-    proc = run_cli(
+def test_runtime_failures_exit_1(tmp_path, capsys):
+    code, _, err = call_cli(capsys, "evaluate", "--model", tmp_path / "nothing.keras")
+    assert code == 1 and "no such model file" in err
+    assert "Traceback" not in err
+    code, _, err = call_cli(
+        capsys,
         "train",
         "--epochs",
         "1",
@@ -163,11 +164,12 @@ def test_runtime_failures_exit_1(tmp_path):
         tmp_path / "runs",
         "--quiet",
     )
-    assert proc.returncode == 1 and "apt-get install dataset-fashion-mnist" in proc.stderr
+    assert code == 1 and "apt-get install dataset-fashion-mnist" in err
 
 
-def test_help_documents_every_option():
-    proc = run_cli("train", "--help", check_rc=0)
+def test_help_documents_every_option(capsys):
+    code, out, _ = call_cli(capsys, "train", "--help")
+    assert code == 0
     for option in (
         "--arch",
         "--epochs",
@@ -181,7 +183,7 @@ def test_help_documents_every_option():
         "--precision",
         "--strategy",
     ):
-        assert option in proc.stdout
+        assert option in out
 
 
 def test_help_loads_neither_tensorflow_nor_keras():

@@ -12,7 +12,7 @@ from fmnist_lib.data import load_fashion_mnist
 from fmnist_lib.embedding import embed_run, feature_extractor, tsne_2d
 from fmnist_lib.models import build_model
 
-from .conftest import run_cli
+from .conftest import call_cli
 
 
 def test_feature_extractor_ends_at_the_classifier_input():
@@ -53,10 +53,10 @@ def test_embed_run_on_a_real_run(trained_run, tmp_path):
     assert labels[:10] == list(plots.CLASS_NAMES) and labels[10].startswith("misclassified")
 
 
-def test_embed_cli_needs_a_run(tmp_path):
-    proc = run_cli("results", "embed")
-    assert proc.returncode == 2 and "name at least one run directory" in proc.stderr
-    proc = run_cli("results", "embed", tmp_path, "--size", "10")
-    assert proc.returncode == 2 and "at least 100" in proc.stderr
-    proc = run_cli("results", "embed", tmp_path)
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+def test_embed_cli_needs_a_run(tmp_path, capsys):
+    code, _, err = call_cli(capsys, "results", "embed")
+    assert code == 2 and "name at least one run directory" in err
+    code, _, err = call_cli(capsys, "results", "embed", tmp_path, "--size", "10")
+    assert code == 2 and "at least 100" in err
+    code, _, err = call_cli(capsys, "results", "embed", tmp_path)
+    assert code == 1 and "Traceback" not in err

@@ -17,7 +17,7 @@ from fmnist_lib.experiments import (
 from fmnist_lib.runs import read_json
 from fmnist_lib.specs import ORIGINAL, with_role
 
-from .conftest import run_cli
+from .conftest import call_cli
 
 
 def test_every_declaration_builds_a_valid_config_with_a_unique_run_id():
@@ -78,12 +78,13 @@ def test_run_trains_records_and_leaves_what_is_done(monkeypatch, tmp_path):
     assert read_json(again)["metrics"]["finished"] == record["metrics"]["finished"]
 
 
-def test_experiment_command_lists_and_refuses_bad_requests():
-    listed = run_cli("experiment", "list", "--role", "reproduction", check_rc=0).stdout
+def test_experiment_command_lists_and_refuses_bad_requests(capsys):
+    code, listed, _ = call_cli(capsys, "experiment", "list", "--role", "reproduction")
+    assert code == 0
     assert (
         "vgg-full" in listed and "s0 recorded" in listed and "vgg-cosine-flip-ls-wd" not in listed
     )
-    assert run_cli("experiment", "run").returncode == 2
-    unknown = run_cli("experiment", "run", "nope")
-    assert unknown.returncode == 2 and "unknown experiment 'nope'" in unknown.stderr
-    assert run_cli("experiment", "list", "--role", "lucky").returncode == 2
+    assert call_cli(capsys, "experiment", "run")[0] == 2
+    code, _, err = call_cli(capsys, "experiment", "run", "nope")
+    assert code == 2 and "unknown experiment 'nope'" in err
+    assert call_cli(capsys, "experiment", "list", "--role", "lucky")[0] == 2

@@ -12,7 +12,6 @@ import optuna
 import pytest
 
 from fmnist_lib import hardware
-from fmnist_lib.cli import main
 from fmnist_lib.errors import ConfigError
 from fmnist_lib.experiments import Budget
 from fmnist_lib.findings.search import confirmations
@@ -29,7 +28,7 @@ from fmnist_lib.search.space import (
 )
 from fmnist_lib.search.study import add_recorded_trials, make_plan, open_study, run_search
 
-from .conftest import run_cli
+from .conftest import call_cli, run_cli
 
 TINY = ("--arch", "arch1", "--subset", "600", "--epochs", "1", "--quiet")
 
@@ -261,7 +260,7 @@ def test_the_findings_section_reads_the_committed_search(tmp_path):
     assert "**The study of vgg**" in lines
 
 
-def test_declared_studies_make_valid_plans_and_the_cli_names_them():
+def test_declared_studies_make_valid_plans_and_the_cli_names_them(capsys):
     from fmnist_lib.search.studies import STUDIES
 
     for name, study in STUDIES.items():
@@ -270,10 +269,10 @@ def test_declared_studies_make_valid_plans_and_the_cli_names_them():
     assert STUDIES["resnet-900s"].budget.seconds == 900
     assert STUDIES["resnet-900s"].confirm_budget.seconds == 3600  # the best two, for the hour
     assert STUDIES["resnet-900s"].confirm_top == 2
-    proc = run_cli("search", "--trials", "3", check_rc=2)
-    assert "--arch required" in proc.stderr and "resnet-900s" in proc.stderr
-    proc = run_cli("search", "--study", "vgg-1440000img", "--arch", "arch1", check_rc=2)
-    assert "a study of vgg, not arch1" in proc.stderr
+    code, _, err = call_cli(capsys, "search", "--trials", "3")
+    assert code == 2 and "--arch required" in err and "resnet-900s" in err
+    code, _, err = call_cli(capsys, "search", "--study", "vgg-1440000img", "--arch", "arch1")
+    assert code == 2 and "a study of vgg, not arch1" in err
 
 
 def test_a_worker_past_its_timeout_starts_no_trial_and_the_help_names_every_pruner(
@@ -286,7 +285,9 @@ def test_a_worker_past_its_timeout_starts_no_trial_and_the_help_names_every_prun
     study = run_search(plan)
     assert study.trials == [] and not any(tmp_path.glob("*/trial-*"))
     assert "timeout: 0 s passed; this worker starts no new trial" in capsys.readouterr().out
-    help_text = " ".join(run_cli("search", "--help", check_rc=0).stdout.split())
+    code, out, _ = call_cli(capsys, "search", "--help")
+    help_text = " ".join(out.split())
+    assert code == 0
     assert all(name in help_text for name in PRUNERS)
     assert "--timeout SECONDS" in help_text
 
@@ -326,13 +327,12 @@ def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(two_trials, 
     storage, runs = two_trials
     results = tmp_path / "results"
     (results / "runs").mkdir(parents=True)
-    common = ("--trials", "2", "--storage", storage, "--runs-dir", str(runs))
-    common += ("--results-dir", str(results))
+    common = ("--trials", "2", "--storage", storage, "--runs-dir", runs, "--results-dir", results)
     before = _run_names(runs)
-    assert main(["search", *TINY, *common, "--confirm-top", "2"]) == 2
-    assert "go with --confirm" in capsys.readouterr().err
-    assert main(["search", *TINY, *common, "--confirm", "--confirm-top", "2"]) == 2
-    assert "needs --confirm-budget" in capsys.readouterr().err
+    code, _, err = call_cli(capsys, "search", *TINY, *common, "--confirm-top", "2")
+    assert code == 2 and "go with --confirm" in err
+    code, _, err = call_cli(capsys, "search", *TINY, *common, "--confirm", "--confirm-top", "2")
+    assert code == 2 and "needs --confirm-budget" in err
     assert _run_names(runs) == before and load_results(results) == []  # nothing trained
     run_cli(
         "search",

@@ -6,13 +6,12 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import results, tables
-from ..config import profile_config
+from ..config import TIME_BUDGET_MARGIN, profile_config
 from ..experiments import LONGER
 from ..metrics import percent
 from ..recipes import same_training
 from ..reference import ORIGINAL_VGG_80_EPOCHS, TARGET_SEEDS, same_budget
 from ..specs import OWN, SPECS
-from ..throughput import TIME_BUDGET_MARGIN
 from ..verdict import format_spread, spread
 from .common import group_runs, improved, kept_epochs, markdown, points, spreads, tests
 
