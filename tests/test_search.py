@@ -362,3 +362,35 @@ def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(two_trials, 
     assert set(table["experiment"]) == {name.removesuffix("-s0") for name in seed0.values()}
     assert table.loc[str(winner), "test accuracy"].endswith("(3)")
     assert all(cell.endswith("(1)") for cell in table.drop(str(winner))["test accuracy"])
+
+
+def test_the_findings_say_what_pruning_saved():
+    from fmnist_lib.findings.search import pruning_saved
+
+    study = optuna.create_study(direction="maximize")
+    curve = {epoch: 0.8 + epoch / 1000 for epoch in range(1, 28)}
+    distributions = {"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2)}
+
+    def add(state, steps, **attrs):
+        values = {k: v for k, v in curve.items() if k <= steps}
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"learning_rate": 1e-3},
+                distributions=distributions,
+                value=values[steps] if state == "COMPLETE" else None,
+                intermediate_values=values,
+                state=getattr(optuna.trial.TrialState, state),
+                user_attrs=attrs,
+            )
+        )
+
+    assert pruning_saved(study) == ""  # nothing finished, nothing to say
+    add("COMPLETE", 27, recipe="cosine")  # a recorded run: not the pruner's to stop
+    add("COMPLETE", 27)
+    add("PRUNED", 14)
+    add("PRUNED", 13)
+    # 27 + 14 + 13 of 3 x 27 epochs: two thirds trained, a third saved.
+    assert pruning_saved(study) == (
+        "Pruning stopped 2 of its 3 sampled trials: they trained 67% of the epochs they "
+        "would have run to the end, saving 33% of their training."
+    )

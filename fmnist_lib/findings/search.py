@@ -94,6 +94,30 @@ def confirmations(study, records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def pruning_saved(study) -> str:
+    """What pruning saved in the study's sampled trials, in training steps (epochs, or
+    percent of a time budget): the steps they trained against all of them to the end."""
+    finished = [
+        t
+        for t in study.get_trials(deepcopy=False)
+        if trial_source(t) == "sampled" and t.state.name in ("COMPLETE", "PRUNED")
+    ]
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if not finished or not complete:
+        return ""
+    full = max(max(t.intermediate_values, default=0) for t in complete)
+    trained = sum(max(t.intermediate_values, default=0) for t in finished)
+    pruned = [t for t in finished if t.state.name == "PRUNED"]
+    timed = study.user_attrs.get("protocol", {}).get("base", {}).get("budget_seconds")
+    unit = "of the time budgets" if timed else "of the epochs"
+    share = trained / (full * len(finished))
+    return (
+        f"Pruning stopped {len(pruned)} of its {len(finished)} sampled trials: they trained "
+        f"{100 * share:.0f}% {unit} they would have run to the end, saving "
+        f"{100 * (1 - share):.0f}% of their training."
+    )
+
+
 def _confirmation_lines(study, records: list[dict]) -> list[str]:
     table = confirmations(study, records)
     if table.empty:
@@ -134,6 +158,9 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
             f"{100 * best.value:.2f}% on validation against the hand search's best "
             f"{100 * best_recorded:.2f}%."
         )
+    saved = pruning_saved(study)
+    if saved:
+        lines[-1] += " " + saved
     shared = ", ".join(f"{k}={v}" for k, v in sorted(shared_settings(study).items()))
     return [
         *lines,
