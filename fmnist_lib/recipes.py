@@ -137,3 +137,11 @@ def study_recipe(study: str, number: int) -> str:
 
 def is_study_recipe(name: str) -> bool:
     return name.startswith(STUDY_RECIPE_PREFIX)
+
+
+def study_trial(name: str) -> tuple[str, int]:
+    """(study, trial number) of a study recipe ``search:<study>#<N>``; ValueError otherwise."""
+    study, _, number = name.removeprefix(STUDY_RECIPE_PREFIX).rpartition("#")
+    if not is_study_recipe(name) or not study or not number.isdigit():
+        raise ValueError(f"{name!r} is not a study recipe, search:<study>#<trial number>")
+    return study, int(number)

@@ -17,6 +17,7 @@ from fmnist_lib.experiments import Budget
 from fmnist_lib.findings.search import confirmations
 from fmnist_lib.results import load_results
 from fmnist_lib.runs import read_json
+from fmnist_lib.search.confirm import confirmation_problems
 from fmnist_lib.search.pruning import PRUNERS, choose_pruner, compare_pruners
 from fmnist_lib.search.space import (
     RECIPE_SPACE,
@@ -178,6 +179,14 @@ def test_a_two_trial_study_end_to_end(two_trials, tmp_path):
     seed0 = next(r for r in confirmed if r["config"]["seed"] == 0)
     assert seed0["metrics"]["selection_val_accuracy"] == study.best_value
     assert all(0 < r["metrics"]["test"]["accuracy"] <= 1 for r in confirmed)  # scored at last
+    # Each record matches the trial it confirms; a tampered one is named.
+    assert all(confirmation_problems(r, storage) == [] for r in confirmed)
+    tampered = {**seed0, "experiment": "arch1-1ep-subset600-t99", "group": "0" * 12}
+    assert confirmation_problems(tampered, storage) == [
+        f"{seed0['name']}: experiment arch1-1ep-subset600-t99, the trial's is "
+        f"arch1-1ep-subset600-t{best}",
+        f"{seed0['name']}: its settings differ from trial {best}'s",
+    ]
 
 
 def _worker(storage, runs, trials, seed, *extra):
@@ -357,6 +366,7 @@ def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(two_trials, 
     for record in confirmed.values():
         assert record["config"]["epochs"] == 2 and record["metrics"]["test"]["accuracy"] > 0
     assert confirmed[seed0[winner]]["recipe"] == f"search:arch1-1ep-subset600#{winner}"
+    assert all(confirmation_problems(r, storage) == [] for r in confirmed.values())
     # The findings list each confirmed trial once: the winner with all three seeds.
     table = confirmations(study, list(confirmed.values())).set_index("trial")
     assert set(table["experiment"]) == {name.removesuffix("-s0") for name in seed0.values()}

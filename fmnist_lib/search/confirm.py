@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..config import TrainConfig
 from ..errors import ConfigError
 from ..experiments import SEEDS, Budget
 from ..paths import RESULTS_DIR
-from ..recipes import study_recipe
+from ..recipes import study_recipe, study_trial
+from ..records import record_group
 from ..results import add_run, load_results
 from ..runs import COMPLETED, read_status
 from ..training import score_test_set, train
 from .space import settings_from_params
-from .study import SearchPlan, budget_label, open_study
+from .study import SEARCH_DIR, SearchPlan, budget_label, open_study
 
 
 def confirmation_names(plan: SearchPlan, number: int) -> tuple[str, str]:
@@ -134,3 +136,58 @@ def _confirm_best(plan: SearchPlan, study, results_dir, seeds) -> list[Path]:
     experiment, _ = confirmation_names(plan, best.number)
     written = [_train_and_record(plan, best, experiment, seed, results_dir) for seed in seeds]
     return [path for path in written if path is not None]
+
+
+def _budget(config: dict) -> Budget:
+    """The budget a config trains for: seconds or images where set, else epochs."""
+    if config.get("budget_seconds") is not None:
+        return Budget(seconds=config["budget_seconds"])
+    if config.get("budget_images") is not None:
+        return Budget(images=config["budget_images"])
+    return Budget(epochs=config["epochs"])
+
+
+def confirmation_problems(record: dict, storage: str | None = None) -> list[str]:
+    """How a record of a confirmed study trial departs from that trial; empty when it
+    matches. Its recipe names the study and trial (``search:<study>#<N>``); its
+    experiment is ``<study>-t<N>`` at the study's budget or ``<study>-t<N>-<budget>`` at
+    another; its settings are the study's base with the trial's parameters, at the
+    record's budget and seed. ``storage``: the model's study file in results/search."""
+    import optuna
+
+    name = record["name"]
+    study_name, number = study_trial(record["recipe"])
+    if storage is None:
+        path = SEARCH_DIR / f"{record['model']}.db"
+        if not path.is_file():
+            return [f"{name}: no study storage {path.name} in results/search"]
+        storage = f"sqlite:///{path.resolve()}"
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        return [f"{name}: its storage holds no study {study_name}"]
+    trial = next((t for t in study.get_trials(deepcopy=False) if t.number == number), None)
+    if trial is None or trial.state.name != "COMPLETE":
+        return [f"{name}: study {study_name} has no completed trial {number}"]
+    base = study.user_attrs["protocol"]["base"]
+    budget = _budget(record["config"])
+    experiment = f"{study_name}-t{number}"
+    if budget != _budget(base):
+        experiment += f"-{budget_label(budget)}"
+    found = []
+    if record["experiment"] != experiment:
+        found.append(f"experiment {record['experiment']}, the trial's is {experiment}")
+    lengths = {"epochs": None, "budget_images": None, "budget_seconds": None}
+    expected = TrainConfig.from_dict(
+        {
+            **base,
+            **settings_from_params(trial.params),
+            **lengths,
+            **budget.settings(),
+            "seed": record["config"]["seed"],
+        }
+    )
+    if record_group(expected.to_dict(), record["metrics"]) != record["group"]:
+        found.append(f"its settings differ from trial {number}'s")
+    return [f"{name}: {problem}" for problem in found]
