@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -189,8 +190,9 @@ def test_a_two_trial_study_end_to_end(two_trials, tmp_path):
     ]
 
 
-def _worker(storage, runs, trials, seed, *extra):
-    args = ["search", *TINY, "--trials", trials, "--storage", storage, "--runs-dir", runs]
+def _worker(storage, runs, trials, seed, *extra, quiet=True):
+    tiny = TINY if quiet else TINY[:-1]  # TINY ends with --quiet
+    args = ["search", *tiny, "--trials", trials, "--storage", storage, "--runs-dir", runs]
     return subprocess.Popen(
         [sys.executable, "-m", "fmnist_lib", *map(str, [*args, "--seed", seed, *extra])],
         stdout=subprocess.PIPE,
@@ -202,7 +204,7 @@ def _worker(storage, runs, trials, seed, *extra):
 @pytest.mark.slow
 def test_two_workers_share_one_study_without_duplicates(tmp_path):
     storage = f"sqlite:///{tmp_path / 's.db'}"
-    workers = [_worker(storage, tmp_path / "runs", 4, seed) for seed in (1, 2)]
+    workers = [_worker(storage, tmp_path / "runs", 4, seed, quiet=False) for seed in (1, 2)]
     outputs = [w.communicate(timeout=900)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs
     study = _study(storage, "arch1-1ep-subset600")
@@ -213,6 +215,10 @@ def test_two_workers_share_one_study_without_duplicates(tmp_path):
     assert len({t.number for t in study.trials}) == len(study.trials)
     run_dirs = [t.user_attrs["run_dir"] for t in study.trials]
     assert len(set(run_dirs)) == len(run_dirs)
+    # Each worker reports the trials it ran, not the study's latest.
+    reported = [set(map(int, re.findall(r"^trial (\d+): ", out, flags=re.M))) for out in outputs]
+    assert not reported[0] & reported[1]
+    assert reported[0] | reported[1] == {t.number for t in finished}
 
 
 @pytest.mark.slow

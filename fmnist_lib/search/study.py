@@ -325,6 +325,9 @@ def run_search(plan: SearchPlan, records: list[dict] = ()) -> object:
     added = add_recorded_trials(study, plan, list(records))
     _say(plan, f"study {plan.study_name} ({plan.storage_url}): {counts(study)}; added {added}")
     failures = 0
+    # This worker's trials, as Optuna hands each to a callback once it ends: the
+    # study's last trial may be another worker's.
+    ended: list = []
     while failures <= plan.trials:
         fail_stale_trials(study)
         if _enough(study, plan.trials):
@@ -332,11 +335,15 @@ def run_search(plan: SearchPlan, records: list[dict] = ()) -> object:
         if plan.timeout is not None and time.monotonic() - started >= plan.timeout:
             _say(plan, f"timeout: {plan.timeout:g} s passed; this worker starts no new trial")
             break
-        before = counts(study).get("FAIL", 0)
-        study.optimize(objective(plan), n_trials=1, catch=(TrainingError,), gc_after_trial=True)
-        last = study.get_trials(deepcopy=False)[-1]
-        failures += counts(study).get("FAIL", 0) > before
-        _say(plan, _trial_line(last, plan.base.budget_seconds is not None))
+        study.optimize(
+            objective(plan),
+            n_trials=1,
+            catch=(TrainingError,),
+            gc_after_trial=True,
+            callbacks=[lambda _, trial: ended.append(trial)],
+        )
+        failures += ended[-1].state == optuna.trial.TrialState.FAIL
+        _say(plan, _trial_line(ended[-1], plan.base.budget_seconds is not None))
     if optuna.trial.TrialState.COMPLETE in {t.state for t in study.trials}:
         _say(plan, f"best: trial {study.best_trial.number}, validation {study.best_value:.4f}")
     return study
