@@ -231,9 +231,11 @@ def fit_to_time_budget(config: TrainConfig) -> tuple[TrainConfig, dict]:
     fitted = math.floor(config.budget_seconds * TIME_BUDGET_MARGIN * rate / config.n_train)
     epochs = min(max(1, fitted), 10_000)
     if config.verbose:
+        short = ", the least a run trains: the budget is shorter than an epoch"
         print(
             f"Time budget {config.budget_seconds:,.0f} s: {rate:,.0f} images/s measured here, "
-            f"so {epochs} epochs ({epochs * config.n_train:,} images)",
+            f"so {epochs} epoch{'s' if epochs != 1 else ''} ({epochs * config.n_train:,} "
+            f"images){short if fitted < 1 else ''}",
             flush=True,
         )
     return config.replace(epochs=epochs), {

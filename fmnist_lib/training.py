@@ -374,7 +374,8 @@ def record(config, run_dir, prepared, history, test, validation, resumed_from, c
 def _plan(config: TrainConfig, prepared: Prepared, run_dir: Path) -> str:
     return (
         f"Training {config.arch} on {config.n_train:,} images "
-        f"({len(prepared.splits.y_val):,} validation) for {config.epochs} epochs = "
+        f"({len(prepared.splits.y_val):,} validation) for {config.epochs} "
+        f"epoch{'s' if config.epochs != 1 else ''} = "
         f"{config.images_seen:,} images seen; precision {prepared.precision}, batch "
         f"{config.batch_size}, {config.optimizer} lr={config.learning_rate:g} "
         f"({config.lr_schedule}), augmentation {list(config.augmentation) or 'none'}. "
