@@ -225,7 +225,10 @@ def test_two_workers_share_one_study_without_duplicates(tmp_path):
 def test_a_killed_workers_trial_is_retried_and_resumes(tmp_path):
     storage = f"sqlite:///{tmp_path / 's.db'}"
     runs = tmp_path / "runs"
-    longer = ("--epochs", "6", "--heartbeat", "1", "3")
+    # Sampler seed 9 draws a gentle first recipe (lr 3e-4, weight decay 0.025): this
+    # test is about the retry, and a recipe that can diverge to NaN on 540 images would
+    # fail the retried trial for a reason of its own.
+    longer = ("--epochs", "6", "--heartbeat", "1", "3", "--seed", "9")
     tiny = list(TINY)
     del tiny[4:6]  # the one-epoch budget; this trial trains six
     name = "arch1-6ep-subset600"
