@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..recipes import STUDY_RECIPE_PREFIX
+from ..recipes import STUDY_RECIPE_PREFIX, study_trial
 from ..results import on_gpu
 from ..search.figures import best_trials, load_model_study, shared_settings, trial_source
 from ..search.pruning import MAX_WORST_REGRET_POINTS
@@ -64,7 +64,7 @@ def confirmations(study, records: list[dict]) -> pd.DataFrame:
         if record["recipe"].startswith(prefix):
             groups.setdefault(record["experiment"], []).append(record)
     best = study.best_trial if counts(study).get("COMPLETE") else None
-    trial_of = {e: int(runs[0]["recipe"].removeprefix(prefix)) for e, runs in groups.items()}
+    trial_of = {e: study_trial(runs[0]["recipe"])[1] for e, runs in groups.items()}
     if best is not None and best.user_attrs.get("record"):
         named = [r for r in records if r["name"] == best.user_attrs["record"]]
         if named:

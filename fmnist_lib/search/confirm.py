@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import TrainConfig
+from ..config import TRAINING_LENGTHS, TrainConfig
 from ..errors import ConfigError
 from ..experiments import SEEDS, Budget
 from ..paths import RESULTS_DIR
@@ -14,7 +14,7 @@ from ..results import add_run, load_results
 from ..runs import COMPLETED, read_status
 from ..training import score_test_set, train
 from .space import settings_from_params
-from .study import SEARCH_DIR, SearchPlan, budget_label, open_study
+from .study import SEARCH_DIR, SearchPlan, budget_label, config_budget, open_study
 
 
 def confirmation_names(plan: SearchPlan, number: int) -> tuple[str, str]:
@@ -27,6 +27,11 @@ def run_name(plan: SearchPlan, experiment: str, seed: int) -> str:
     experiment, led by the model unless the study's name already is."""
     stem = experiment if experiment.startswith(f"{plan.model}-") else f"{plan.model}-{experiment}"
     return f"{stem}-s{seed}"
+
+
+def lengths_of(budget: Budget) -> dict:
+    """The training-length settings of ``budget``: its one set, the others cleared."""
+    return {length: None for length in TRAINING_LENGTHS} | budget.settings()
 
 
 def confirm(
@@ -103,13 +108,9 @@ def _train_and_record(
     name = run_name(plan, experiment, seed)
     if name in {r["name"] for r in load_results(results_dir)}:
         return None
-    lengths = {}
-    if budget is not None:
-        lengths = {"epochs": None, "budget_images": None, "budget_seconds": None}
-        lengths.update(budget.settings())
     config = plan.base.replace(
         **settings_from_params(trial.params),
-        **lengths,
+        **(lengths_of(budget) if budget is not None else {}),
         seed=seed,
         run_name=name,
         out_dir=str(Path(plan.runs_dir) / plan.study_name),
@@ -138,15 +139,6 @@ def _confirm_best(plan: SearchPlan, study, results_dir, seeds) -> list[Path]:
     return [path for path in written if path is not None]
 
 
-def _budget(config: dict) -> Budget:
-    """The budget a config trains for: seconds or images where set, else epochs."""
-    if config.get("budget_seconds") is not None:
-        return Budget(seconds=config["budget_seconds"])
-    if config.get("budget_images") is not None:
-        return Budget(images=config["budget_images"])
-    return Budget(epochs=config["epochs"])
-
-
 def confirmation_problems(record: dict, storage: str | None = None) -> list[str]:
     """How a record of a confirmed study trial departs from that trial; empty when it
     matches. Its recipe names the study and trial (``search:<study>#<N>``); its
@@ -171,20 +163,18 @@ def confirmation_problems(record: dict, storage: str | None = None) -> list[str]
     if trial is None or trial.state.name != "COMPLETE":
         return [f"{name}: study {study_name} has no completed trial {number}"]
     base = study.user_attrs["protocol"]["base"]
-    budget = _budget(record["config"])
+    budget = config_budget(TrainConfig.from_dict(record["config"]))
     experiment = f"{study_name}-t{number}"
-    if budget != _budget(base):
+    if budget != config_budget(TrainConfig.from_dict(base)):
         experiment += f"-{budget_label(budget)}"
     found = []
     if record["experiment"] != experiment:
         found.append(f"experiment {record['experiment']}, the trial's is {experiment}")
-    lengths = {"epochs": None, "budget_images": None, "budget_seconds": None}
     expected = TrainConfig.from_dict(
         {
             **base,
             **settings_from_params(trial.params),
-            **lengths,
-            **budget.settings(),
+            **lengths_of(budget),
             "seed": record["config"]["seed"],
         }
     )

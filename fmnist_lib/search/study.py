@@ -90,16 +90,20 @@ def budget_label(budget: Budget) -> str:
     return f"{budget.images}img" if budget.images is not None else f"{budget.epochs}ep"
 
 
+def config_budget(config: TrainConfig) -> Budget:
+    """The budget a config trains for: its seconds or images where set, else its epochs
+    (a time budget's run also fixes its fitted epochs; the seconds are its budget)."""
+    if config.budget_seconds is not None:
+        return Budget(seconds=config.budget_seconds)
+    if config.budget_images is not None:
+        return Budget(images=config.budget_images)
+    return Budget(epochs=config.epochs)
+
+
 def default_study_name(base: TrainConfig) -> str:
     """``<model>-<budget>``, with the subset when there is one: e.g. vgg-1440000img."""
-    if base.budget_seconds is not None:
-        budget = Budget(seconds=base.budget_seconds)
-    elif base.budget_images is not None:
-        budget = Budget(images=base.budget_images)
-    else:
-        budget = Budget(epochs=base.epochs)
     subset = f"-subset{base.subset}" if base.subset else ""
-    return f"{base.arch}-{budget_label(budget)}{subset}"
+    return f"{base.arch}-{budget_label(config_budget(base))}{subset}"
 
 
 def make_plan(
