@@ -28,7 +28,13 @@ from fmnist_lib.search.space import (
     params_from_config,
     settings_from_params,
 )
-from fmnist_lib.search.study import add_recorded_trials, make_plan, open_study, run_search
+from fmnist_lib.search.study import (
+    add_recorded_trials,
+    make_plan,
+    matching_records,
+    open_study,
+    run_search,
+)
 
 from .conftest import call_cli, run_cli
 
@@ -182,6 +188,12 @@ def test_a_two_trial_study_end_to_end(two_trials, tmp_path):
     assert all(0 < r["metrics"]["test"]["accuracy"] <= 1 for r in confirmed)  # scored at last
     # Each record matches the trial it confirms; a tampered one is named.
     assert all(confirmation_problems(r, storage) == [] for r in confirmed)
+    # Confirmation runs are their trial's, never recorded trials of a study at their budget;
+    # the same run under a recipe of its own would be one.
+    same_budget = Budget(images=seed0["metrics"]["images_seen"])
+    plan = make_plan("arch1", 2, same_budget, subset=600, storage=storage, verbose=False)
+    assert matching_records(plan, confirmed) == []
+    assert len(matching_records(plan, [{**seed0, "recipe": "own"}])) == 1
     tampered = {**seed0, "experiment": "arch1-1ep-subset600-t99", "group": "0" * 12}
     assert confirmation_problems(tampered, storage) == [
         f"{seed0['name']}: experiment arch1-1ep-subset600-t99, the trial's is "
@@ -383,8 +395,8 @@ def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(two_trials, 
     assert all(cell.endswith("(1)") for cell in table.drop(str(winner))["test accuracy"])
 
 
-def test_the_findings_say_what_pruning_saved():
-    from fmnist_lib.findings.search import pruning_saved
+def test_the_findings_say_what_pruning_saved_and_why_trials_failed():
+    from fmnist_lib.findings.search import failures, pruning_saved
 
     study = optuna.create_study(direction="maximize")
     curve = {epoch: 0.8 + epoch / 1000 for epoch in range(1, 28)}
@@ -413,3 +425,23 @@ def test_the_findings_say_what_pruning_saved():
         "Pruning stopped 2 of its 3 sampled trials: they trained 67% of the epochs they "
         "would have run to the end, saving 33% of their training."
     )
+    # Failed trials are explained: a killed worker's trial is retried, a void one says why.
+    assert failures(study) == ""
+    add("FAIL", 3)
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"learning_rate": 1e-3},
+            distributions=distributions,
+            value=curve[27],
+            intermediate_values=curve,
+            system_attrs={"failed_trial": 4},
+        )
+    )
+    add("FAIL", 27, void="entered twice")
+    add("FAIL", 2)
+    assert failures(study) == (
+        "Of its 3 failed trials, 1 stopped when a worker was killed mid-trial, and was "
+        "retried with the same settings; trial 6 is void (entered twice); 1 failed and was "
+        "not retried."
+    )
+    assert pruning_saved(study).startswith("Pruning stopped 2 of its 4 sampled trials")

@@ -118,6 +118,32 @@ def pruning_saved(study) -> str:
     )
 
 
+def failures(study) -> str:
+    """Why the study's failed trials failed: killed workers, whose trials were retried,
+    and trials declared void; empty when none failed."""
+    failed = [t for t in study.get_trials(deepcopy=False) if t.state.name == "FAIL"]
+    if not failed:
+        return ""
+    retried = {
+        t.system_attrs["failed_trial"]
+        for t in study.get_trials(deepcopy=False)
+        if "failed_trial" in t.system_attrs
+    }
+    killed = [t.number for t in failed if t.number in retried]
+    void = [t for t in failed if "void" in t.user_attrs]
+    other = len(failed) - len(killed) - len(void)
+    parts = []
+    if killed:
+        parts.append(
+            f"{len(killed)} stopped when a worker was killed mid-trial, and "
+            f"{'each was' if len(killed) > 1 else 'was'} retried with the same settings"
+        )
+    parts += [f"trial {t.number} is void ({t.user_attrs['void']})" for t in void]
+    if other:
+        parts.append(f"{other} failed and {'were' if other > 1 else 'was'} not retried")
+    return f"Of its {len(failed)} failed trials, " + "; ".join(parts) + "."
+
+
 def _confirmation_lines(study, records: list[dict]) -> list[str]:
     table = confirmations(study, records)
     if table.empty:
@@ -142,7 +168,7 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
     trials = study.get_trials(deepcopy=False)
     # Most frequent state first; equals in the order they first occur.
     states = sorted(counts(study).items(), key=lambda item: -item[1])
-    recorded = [t for t in trials if trial_source(t) != "sampled"]
+    recorded = [t for t in trials if trial_source(t).startswith("recorded")]
     sampled = [t for t in trials if trial_source(t) == "sampled" and t.value is not None]
     tally = ", ".join(f"{n} {state.lower()}" for state, n in states)
     lines = [
@@ -158,9 +184,9 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
             f"{100 * best.value:.2f}% on validation against the hand search's best "
             f"{100 * best_recorded:.2f}%."
         )
-    saved = pruning_saved(study)
-    if saved:
-        lines[-1] += " " + saved
+    for sentence in (failures(study), pruning_saved(study)):
+        if sentence:
+            lines[-1] += " " + sentence
     shared = ", ".join(f"{k}={v}" for k, v in sorted(shared_settings(study).items()))
     return [
         *lines,

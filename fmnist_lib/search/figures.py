@@ -32,7 +32,10 @@ def load_model_study(model: str, search_dir: Path = SEARCH_DIR, name: str | None
 
 
 def trial_source(trial) -> str:
-    """Where a trial came from: a recorded run's recipe, or the sampler."""
+    """Where a trial came from: a recorded run's recipe, or the sampler; "void" for a
+    trial declared void (its ``void`` attribute says why)."""
+    if "void" in trial.user_attrs:
+        return "void"
     recipe = trial.user_attrs.get("recipe")
     return f"recorded ({recipe})" if recipe else "sampled"
 

@@ -21,6 +21,7 @@ from ..config import COMPACT, TrainConfig
 from ..errors import ConfigError, TrainingError
 from ..experiments import Budget
 from ..paths import RESULTS_DIR
+from ..recipes import is_study_recipe
 from ..records import machine_kind
 from ..reference import same_budget
 from ..runs import load_run, read_json
@@ -222,11 +223,15 @@ def _protocol(plan: SearchPlan) -> dict:
 
 
 def matching_records(plan: SearchPlan, records, any_seed: bool = False) -> list[tuple[dict, dict]]:
-    """(record, params) of recorded runs of the plan's model and protocol, seed 0 unless any."""
+    """(record, params) of recorded runs of the plan's model and protocol, seed 0 unless any.
+    A confirmation run of a study trial (recipe ``search:...``) is that trial's, never
+    a trial of its own."""
     found = []
     for record in records:
         config = record["config"]
         if record["model"] != plan.model or (config.get("seed") != SEARCH_SEED and not any_seed):
+            continue
+        if is_study_recipe(record["recipe"]):
             continue
         if config.get("subset") != plan.base.subset or config.get("budget_seconds") is not None:
             continue
