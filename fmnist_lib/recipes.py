@@ -10,7 +10,11 @@ Why each recipe exists and what it scored lives in the records (``results/``) an
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from .errors import ConfigError
+from .paths import RESULTS_DIR
 
 # The settings a recipe may set (all TrainConfig fields).
 RECIPE_SETTINGS = (
@@ -22,6 +26,7 @@ RECIPE_SETTINGS = (
     "augmentation",
     "cutmix",
     "label_smoothing",
+    "augment_strength",
     "weight_decay",
     "ema_momentum",
     "tta_flip",
@@ -96,11 +101,38 @@ RECIPES: dict[str, dict] = {
 }
 
 
-def recipe_settings(name: str) -> dict:
-    """The TrainConfig settings of a named recipe."""
+def recipe_settings(name: str, results_dir=RESULTS_DIR) -> dict:
+    """The TrainConfig settings of a named recipe, or of a study's confirmed trial
+    (``search:<study>#<N>``: the recipe settings its records in ``results_dir`` share)."""
+    if is_study_recipe(name):
+        return study_recipe_settings(name, results_dir)
     if name not in RECIPES:
         raise ConfigError(f"recipe: unknown recipe {name!r}; valid: {', '.join(RECIPES)}")
     return dict(RECIPES[name])
+
+
+def study_recipe_settings(name: str, results_dir=RESULTS_DIR) -> dict:
+    """The recipe settings of a study's trial, read from its confirmation records: a
+    study recipe is declared by the runs that confirm it (``fmnist search --confirm``)."""
+    found = []
+    for path in sorted((Path(results_dir) / "runs").glob("*.json")):
+        record = json.loads(path.read_text())
+        if record.get("recipe") == name:
+            config = record["config"]
+            found.append({k: _plain(config[k]) for k in RECIPE_SETTINGS if k in config})
+    if not found:
+        raise ConfigError(
+            f"recipe: {name!r} has no confirmed runs in {results_dir}/runs; "
+            f"`fmnist search --study {study_trial(name)[0]} --confirm` records them"
+        )
+    if any(settings != found[0] for settings in found):
+        raise ConfigError(f"recipe: the runs recorded under {name!r} differ in their settings")
+    return found[0]
+
+
+def _plain(value):
+    """A JSON list as the tuple a TrainConfig holds."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def check_recipes(recipes: dict[str, dict]) -> None:

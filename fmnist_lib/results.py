@@ -24,8 +24,9 @@ from .experiments import (
     run_index,
 )
 from .paths import RESULTS_DIR
+from .recipes import is_study_recipe
 from .records import machine_kind, make_record, validate
-from .reference import TARGET_SEEDS
+from .reference import TARGET_SEEDS, same_budget
 from .runs import load_run, read_json, write_json, write_npz
 from .selection import recipe_search
 from .specs import SPECS, get_spec
@@ -254,15 +255,49 @@ def best_record(records: list[dict]) -> dict:
     return _standing(records, table)[competing.loc[competing["val_mean"].idxmax(), "model"]]
 
 
+def _seed0_validation(runs: list[dict]) -> float | None:
+    seed0 = [r for r in runs if r["metrics"]["seed"] == 0]
+    return seed0[0]["metrics"]["selection_val_accuracy"] if seed0 else None
+
+
+def confirmed_study_winner(records: list[dict], model: str, declared: list[dict]) -> list[dict]:
+    """The runs of a study's trial confirmed with all seeds at the declared improvement's
+    budget that beats it on seed 0's validation accuracy, the rule the recipe search
+    chose by; the best such, or [] when none does."""
+    bar = _seed0_validation(declared)
+    if bar is None:
+        return []
+    images = declared[0]["metrics"]["images_seen"]
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        if record["model"] == model and is_study_recipe(record["recipe"]):
+            groups.setdefault(record["group"], []).append(record)
+    better = [
+        runs
+        for runs in groups.values()
+        if len(runs) >= TARGET_SEEDS
+        and same_budget(runs[0]["metrics"]["images_seen"], images)
+        and (_seed0_validation(runs) or 0) > bar
+    ]
+    return max(better, key=_seed0_validation, default=[])
+
+
 def recipe_searches(results_dir=RESULTS_DIR, records: list[dict] | None = None) -> dict:
     """Each model's recipe choice on validation (``selection.recipe_search``), with the
-    runs of the seeds that confirm the choice (``confirm_runs``)."""
+    runs of the seeds that confirm the choice (``confirm_runs``). A study's trial
+    confirmed with every seed that beats the choice by the same rule
+    (``confirmed_study_winner``) is chosen in its place."""
     records = load_results(results_dir) if records is None else records
     searches = {}
     for model in SPECS:
         search = recipe_search(model, records)
         if search:
             improvement = get_experiment(search["experiments"][search["chosen"]])
+            declared = [r for r in records if r["experiment"] == improvement.id]
+            winner = confirmed_study_winner(records, model, declared)
+            if winner:
+                searches[model] = _with_study_winner(search, winner)
+                continue
             confirm = [seed for seed in improvement.seeds if seed != 0]
             searches[model] = {
                 **search,
@@ -270,6 +305,27 @@ def recipe_searches(results_dir=RESULTS_DIR, records: list[dict] | None = None) 
                 "confirm_runs": [improvement.run_id(seed) for seed in confirm],
             }
     return searches
+
+
+def _with_study_winner(search: dict, winner: list[dict]) -> dict:
+    """A recipe search whose choice is a study's confirmed trial (its runs ``winner``)."""
+    name = winner[0]["recipe"]
+    seed0 = next(r for r in winner if r["metrics"]["seed"] == 0)
+    others = sorted((r for r in winner if r is not seed0), key=lambda r: r["metrics"]["seed"])
+    score = seed0["metrics"]["selection_val_accuracy"]
+    bar = search["validation_accuracy"][search["chosen"]]
+    return {
+        **search,
+        "rule": f"{search['rule']}; then {name}, a trial of the Optuna study confirmed with "
+        f"{len(winner)} seeds, beat {search['chosen']} on validation ({100 * score:.2f}% "
+        f"against {100 * bar:.2f}%) and was chosen",
+        "validation_accuracy": {**search["validation_accuracy"], name: score},
+        "experiments": {**search["experiments"], name: seed0["experiment"]},
+        "runs": {**search["runs"], name: seed0["name"]},
+        "chosen": name,
+        "confirm_seeds": [r["metrics"]["seed"] for r in others],
+        "confirm_runs": [r["name"] for r in others],
+    }
 
 
 def recipe_search_for(model: str, records: list[dict] | None = None) -> dict:
@@ -303,6 +359,14 @@ def recipe_group(records: list[dict], arch: str, recipe_name: str | None) -> lis
     its reproduction."""
     if recipe_name in (None, ORIGINAL_RECIPE):
         wanted = [e.id for e in EXPERIMENTS.values() if e.model == arch and e.role == REPRODUCTION]
+    elif is_study_recipe(recipe_name):  # a study's confirmed trial, at the model's budget
+        budget = get_spec(arch).budget_images
+        return [
+            r
+            for r in records
+            if (r["model"], r["recipe"]) == (arch, recipe_name)
+            and (budget is None or same_budget(r["metrics"]["images_seen"], budget))
+        ]
     else:
         budget = get_spec(arch).budget_images
         wanted = [

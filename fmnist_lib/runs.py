@@ -139,10 +139,12 @@ def suite_run_dir(
 ) -> Path:
     """Where the notebook suite keeps one run: ``RUNS_DIR/<profile>/<arch>-<recipe>-s<seed>``.
 
-    ``recipe`` None is the original's recipe, named ``original``; the seed is part of the
-    name so that every seed gets a run of its own.
+    ``recipe`` None is the original's recipe, named ``original``; a study's trial
+    ``search:<study>#<N>`` is ``search-<study>-t<N>``. The seed is part of the name so
+    that every seed gets a run of its own.
     """
-    return Path(runs_dir) / profile / f"{arch}-{recipe or 'original'}-s{seed}"
+    name = (recipe or "original").replace(":", "-").replace("#", "-t")
+    return Path(runs_dir) / profile / f"{arch}-{name}-s{seed}"
 
 
 def load_run(run_dir: str | os.PathLike) -> dict:

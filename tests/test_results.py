@@ -4,6 +4,7 @@ consistency check of the committed results/ as a whole."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import re
 
@@ -12,9 +13,11 @@ import pytest
 
 from fmnist_lib import findings, readme, records, results, selection, summaries, tables, verdict
 from fmnist_lib.config import TrainConfig, profile_config
+from fmnist_lib.errors import ConfigError
 from fmnist_lib.experiments import EXPERIMENTS, declaration_problems, run_index
 from fmnist_lib.paths import PROJECT_ROOT, RESULTS_DIR
-from fmnist_lib.runs import RunError, read_json, set_status
+from fmnist_lib.recipes import recipe_settings
+from fmnist_lib.runs import RunError, read_json, set_status, suite_run_dir
 from fmnist_lib.specs import SPECS, Target
 
 XEON = {"cpu": "Xeon", "cores": 2, "bf16": True, "gpus": [], "keras_backend": "tensorflow"}
@@ -175,7 +178,7 @@ def test_a_record_that_departs_from_the_schema_is_named():
     }
 
 
-def test_add_run_records_a_run_with_its_experiment(trained_run, tmp_path):
+def test_add_run_recordeda_run_with_its_experiment(trained_run, tmp_path):
     with pytest.raises(RunError, match="not a run of a declared experiment"):
         results.add_run(trained_run, tmp_path)
     path = results.add_run(trained_run, tmp_path, experiment="tiny-study")
@@ -247,7 +250,7 @@ def test_a_reproduction_row_gets_no_improvement_target(tmp_path):
     assert len(bullets) == 1 and "0 of 1 reproductions match" in bullets[0]
 
 
-def test_findings_read_the_records_they_are_given(tmp_path):
+def test_findings_read_the_recordedthey_are_given(tmp_path):
     """Every section of the findings appears only with the records it reads, and its
     numbers follow the records."""
     assert findings.page([], {}, tmp_path).startswith("# Findings")
@@ -480,17 +483,20 @@ def test_a_study_recipe_links_to_the_search_findings_not_the_recipe_table():
     assert findings.anchor(findings.SEARCH_TITLE) == "what-does-the-search-on-optuna-add"
 
 
-def test_a_confirmed_study_trial_replaces_the_improvement_only_by_beating_it_on_validation():
+def test_a_confirmed_study_trial_replaces_the_improvement_only_by_beating_it_on_validation(
+    tmp_path,
+):
     from fmnist_lib.experiments import IMPROVEMENT
     from fmnist_lib.recipes import study_recipe
 
     declared = next(e for e in EXPERIMENTS.values() if e.model == "vgg" and e.role == IMPROVEMENT)
     images = 1_458_000
+    name = study_recipe("vgg-1440000img", 40)
 
-    def improvement(val0, seeds=3, images_seen=images):
-        runs = [
+    def runs_with_trial(val0, seeds=3, images_seen=images):
+        return [
             fixture(
-                f"vgg-d-s{s}",
+                declared.run_id(s),
                 "vgg",
                 s,
                 0.94,
@@ -508,17 +514,41 @@ def test_a_confirmed_study_trial_replaces_the_improvement_only_by_beating_it_on_
                 0.90,
                 val=val0 if s == 0 else 0.5,
                 experiment="vgg-1440000img-t40",
-                recipe=study_recipe("vgg-1440000img", 40),
+                recipe=name,
                 images_seen=images_seen,
                 batch_size=128,
             )
             for s in range(seeds)
         ]
-        return tables.improvement_runs(runs, "vgg")
+
+    def improvement(*args, **kwargs):
+        return tables.improvement_runs(runs_with_trial(*args, **kwargs), "vgg")
 
     label, runs = improvement(0.951)
-    assert label == "search:vgg-1440000img#40" and len(runs) == 3
+    assert label == name and len(runs) == 3
     # Chosen on seed 0's validation accuracy, never on the test set (0.90 here).
     assert improvement(0.949)[0] == declared.recipe
     assert improvement(0.951, seeds=2)[0] == declared.recipe  # not yet confirmed
     assert improvement(0.951, images_seen=700_000)[0] == declared.recipe  # another budget
+    # The recipe search chooses it too, so every view of the model reads the same runs.
+    recorded = runs_with_trial(0.951)
+    search = results.recipe_searches(records=recorded)["vgg"]
+    assert search["chosen"] == name and search["runs"][name] == "vgg-1440000img-t40-s0"
+    assert search["confirm_runs"] == ["vgg-1440000img-t40-s1", "vgg-1440000img-t40-s2"]
+    assert "beat " + declared.recipe in search["rule"]
+    assert tables.standing_runs(recorded, {"vgg": search})["vgg"]["name"] == (
+        "vgg-1440000img-t40-s0"
+    )
+    assert results.recipe_searches(records=runs_with_trial(0.949))["vgg"]["chosen"] == (
+        declared.recipe
+    )
+    # Its settings are read from its records, so a notebook trains it by name.
+    with pytest.raises(ConfigError, match="--study vgg-1440000img --confirm"):
+        recipe_settings(name, tmp_path)
+    (tmp_path / "runs").mkdir()
+    for record in recorded:
+        (tmp_path / "runs" / f"{record['name']}.json").write_text(json.dumps(record))
+    assert recipe_settings(name, tmp_path)["batch_size"] == 128
+    assert recipe_settings(name, tmp_path)["augmentation"] == TrainConfig().augmentation
+    # The notebooks keep its run under a name a shell need not quote.
+    assert suite_run_dir("runs", "full", "vgg", name).name == "vgg-search-vgg-1440000img-t40-s0"

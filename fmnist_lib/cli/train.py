@@ -43,8 +43,8 @@ def _model_and_budget(p):
     )
     p.add_argument(
         "--recipe",
-        help=f"a named training recipe (fmnist_lib/recipes.py: {', '.join(RECIPES)}); "
-        "the options below override it",
+        help=f"a named training recipe (fmnist_lib/recipes.py: {', '.join(RECIPES)}), or "
+        "a study's confirmed trial, search:STUDY#N; the options below override it",
     )
     p.add_argument("--epochs", type=int, help="epochs (default 10, or from --budget-images)")
     p.add_argument(

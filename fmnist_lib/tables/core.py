@@ -16,20 +16,19 @@ import pandas as pd
 from ..experiments import EXPERIMENTS, IMPROVEMENT, LONGER
 from ..metrics import holm, mcnemar_test
 from ..paths import RESULTS_DIR
-from ..recipes import is_study_recipe, same_training
+from ..recipes import same_training
 from ..records import machine_kind
 from ..reference import (
     HUMAN_PERFORMANCE,
     ORIGINAL_MACHINE,
     ORIGINAL_VGG_80_EPOCHS,
     PUBLISHED_SVC_RBF_C10,
-    TARGET_SEEDS,
     original_run,
-    same_budget,
 )
 from ..results import (
     ORIGINAL_RECIPE,
     by_validation,
+    confirmed_study_winner,
     load_probabilities,
     machine,
     on_gpu,
@@ -54,33 +53,6 @@ def fewest_images(runs: list[dict]) -> tuple[int, int]:
     budget's seeds each fit their own epochs, so the two are read from one run."""
     run = min(runs, key=lambda r: (r["metrics"]["images_seen"], r["name"]))
     return run["metrics"]["images_seen"], run["metrics"]["epochs"]
-
-
-def _seed0_validation(runs: list[dict]) -> float | None:
-    seed0 = [r for r in runs if r["metrics"]["seed"] == 0]
-    return seed0[0]["metrics"]["selection_val_accuracy"] if seed0 else None
-
-
-def confirmed_study_winner(records: list[dict], model: str, declared: list[dict]) -> list[dict]:
-    """The runs of a study's trial confirmed with all seeds at the declared improvement's
-    budget that beats it on seed 0's validation accuracy, the rule the recipe search
-    chose by; the best such, or [] when none does."""
-    bar = _seed0_validation(declared)
-    if bar is None:
-        return []
-    images = declared[0]["metrics"]["images_seen"]
-    groups: dict[str, list[dict]] = {}
-    for record in records:
-        if record["model"] == model and is_study_recipe(record["recipe"]):
-            groups.setdefault(record["group"], []).append(record)
-    better = [
-        runs
-        for runs in groups.values()
-        if len(runs) >= TARGET_SEEDS
-        and same_budget(runs[0]["metrics"]["images_seen"], images)
-        and (_seed0_validation(runs) or 0) > bar
-    ]
-    return max(better, key=_seed0_validation, default=[])
 
 
 def improvement_runs(records: list[dict], model: str) -> tuple[str, list[dict]]:
