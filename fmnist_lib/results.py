@@ -95,21 +95,25 @@ def embedding_path(name: str, results_dir=RESULTS_DIR) -> Path:
 
 def recipe(config: dict) -> str:
     """A run's training recipe in a few words, for display (groups use the record's key);
-    settings a config leaves out read as TrainConfig's defaults."""
+    settings a config leaves out read as TrainConfig's defaults. Numbers keep three
+    significant digits: a study samples them to many more."""
     config = {**_DEFAULTS, **config}
     optimizer = config["optimizer"]
     if config["learning_rate"] and config["learning_rate"] != DEFAULT_LEARNING_RATES[optimizer]:
-        optimizer += f" lr {config['learning_rate']:g}"
+        optimizer += f" lr {config['learning_rate']:.3g}"
     schedule = f"{config['lr_schedule']} lr"
     if config["warmup_epochs"]:
         warmup = config["warmup_epochs"]
-        schedule += f" (warm-up {warmup:g} epoch{'' if warmup == 1 else 's'})"
-    parts = [optimizer, schedule, "+".join(config["augmentation"]) or "no augmentation"]
+        schedule += f" (warm-up {warmup:.3g} epoch{'' if warmup == 1 else 's'})"
+    augmentation = "+".join(config["augmentation"]) or "no augmentation"
+    if config["augmentation"] and config["augment_strength"] != 1:
+        augmentation += f" (strength {config['augment_strength']:.3g})"
+    parts = [optimizer, schedule, augmentation]
     words = {
-        "cutmix": "CutMix {:g}",
-        "label_smoothing": "label smoothing {:g}",
-        "weight_decay": "weight decay {:g}",
-        "ema_momentum": "weight EMA {:g}",
+        "cutmix": "CutMix {:.3g}",
+        "label_smoothing": "label smoothing {:.3g}",
+        "weight_decay": "weight decay {:.3g}",
+        "ema_momentum": "weight EMA {:.3g}",
     }
     parts += [text.format(config[key]) for key, text in words.items() if config[key]]
     if config["batch_size"] != 250:
