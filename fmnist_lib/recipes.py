@@ -10,11 +10,11 @@ Why each recipe exists and what it scored lives in the records (``results/``) an
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from .errors import ConfigError
 from .paths import RESULTS_DIR
+from .runs import read_json
 
 # The settings a recipe may set (all TrainConfig fields).
 RECIPE_SETTINGS = (
@@ -116,7 +116,7 @@ def study_recipe_settings(name: str, results_dir=RESULTS_DIR) -> dict:
     study recipe is declared by the runs that confirm it (``fmnist search --confirm``)."""
     found = []
     for path in sorted((Path(results_dir) / "runs").glob("*.json")):
-        record = json.loads(path.read_text())
+        record = read_json(path)
         if record.get("recipe") == name:
             config = record["config"]
             found.append({k: _plain(config[k]) for k in RECIPE_SETTINGS if k in config})
