@@ -246,12 +246,13 @@ def test_a_killed_workers_trial_is_retried_and_resumes(tmp_path):
     name = "arch1-6ep-subset600"
     history = runs / name / "trial-0000" / "history.json"
 
-    def start(trials):
+    def start(trials, output=subprocess.DEVNULL):
         args = ["search", *tiny, *longer, "--trials", trials, "--storage", storage]
         return subprocess.Popen(
             [sys.executable, "-m", "fmnist_lib", *map(str, args), "--runs-dir", str(runs)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     victim = start(1)
@@ -263,8 +264,9 @@ def test_a_killed_workers_trial_is_retried_and_resumes(tmp_path):
     victim.wait()
     done_before = len(read_json(history))
     time.sleep(4)  # past the grace period: the trial's heartbeat has stopped
-    survivor = start(1)
-    assert survivor.wait(timeout=600) == 0
+    survivor = start(1, output=subprocess.PIPE)
+    output, _ = survivor.communicate(timeout=600)
+    assert survivor.returncode == 0, output[-3000:]  # the worker's own words on a failure
     study = _study(storage, name)
     states = [t.state.name for t in study.trials]
     assert states == ["FAIL", "COMPLETE"], states
