@@ -19,7 +19,15 @@ from fmnist_lib.findings.search import confirmations
 from fmnist_lib.results import load_results
 from fmnist_lib.runs import read_json
 from fmnist_lib.search.confirm import confirmation_problems
-from fmnist_lib.search.pruning import PRUNERS, choose_pruner, compare_pruners
+from fmnist_lib.search.pruning import (
+    PRUNERS,
+    STARTUP_TRIALS,
+    PruningReporter,
+    choose_pruner,
+    compare_pruners,
+    make_pruner,
+    report_steps,
+)
 from fmnist_lib.search.space import (
     RECIPE_SPACE,
     Choice,
@@ -108,6 +116,39 @@ def test_pruners_compare_on_recorded_curves_and_the_rule_picks_a_safe_one():
     assert none["pruned"] == 0 and none["saved_share"] == 0 and none["worst_regret_points"] == 0
     chosen = next(row for row in rows if row["pruner"] == choose_pruner(rows))
     assert chosen["regret_points"] == 0 and chosen["saved_share"] >= none["saved_share"]
+
+
+@pytest.mark.parametrize("epochs", [1, 7, 18, 21, 100, 150])
+def test_a_time_budgeted_trial_reports_every_percent_of_its_training(epochs):
+    steps = [s for epoch in range(1, epochs + 1) for s in report_steps(epoch, epochs, True)]
+    assert steps == list(range(1, 101))
+    assert list(report_steps(3, epochs, False)) == [3]
+
+
+def _feed(study, epochs: int, accuracies: list[float]):
+    """One trial of ``epochs`` epochs through PruningReporter; (state, epochs trained)."""
+    trial = study.ask()
+    reporter = PruningReporter(trial, by_share=True)
+    reporter.set_params({"epochs": epochs})
+    for epoch, accuracy in enumerate(accuracies):
+        try:
+            reporter.on_epoch_end(epoch, {"val_accuracy": accuracy})
+        except optuna.TrialPruned:
+            study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+            return "pruned", epoch + 1
+    study.tell(trial, accuracies[-1])
+    return "complete", len(accuracies)
+
+
+def test_trials_of_different_lengths_are_pruned_on_a_common_scale():
+    """A time budget gives trials 18 and 21 epochs, whose rounded shares of training
+    never coincide after the first third; the pruner still compares them at half."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", pruner=make_pruner("median-half", 100))
+    for _ in range(STARTUP_TRIALS):
+        assert _feed(study, 21, [0.9] * 21) == ("complete", 21)
+    assert _feed(study, 18, [0.8] * 18) == ("pruned", 9)  # its first epoch at >= 50%
+    assert _feed(study, 18, [0.95] * 18) == ("complete", 18)
 
 
 def test_a_time_budgeted_study_stays_on_one_kind_of_machine(tmp_path):

@@ -47,14 +47,20 @@ def make_pruner(name: str, epochs: int):
     return getattr(optuna.pruners, class_name)(**kwargs)
 
 
-# A time budget fits each trial its own number of epochs, so its trials report the
-# share of their training done, in percent, where the others report the epoch.
+# A time budget fits each trial its own number of epochs, so its trials report on a
+# common scale: the share of their training done, in percent. The median pruner
+# compares a trial only with finished trials that reported the very same step, so
+# every trial reports every percent: an epoch's accuracy stands for each share
+# after the previous epoch's, up to its own (rounded down).
 PERCENT_STEPS = 100
 
 
-def report_step(epoch: int, epochs: int, by_share: bool) -> int:
-    """The step a trial reports after ``epoch`` (1-based) of ``epochs``."""
-    return round(PERCENT_STEPS * epoch / epochs) if by_share else epoch
+def report_steps(epoch: int, epochs: int, by_share: bool) -> range:
+    """The steps a trial reports after ``epoch`` (1-based) of ``epochs``: the epoch itself,
+    or by share the percents since the previous epoch's (empty when none has passed)."""
+    if not by_share:
+        return range(epoch, epoch + 1)
+    return range(PERCENT_STEPS * (epoch - 1) // epochs + 1, PERCENT_STEPS * epoch // epochs + 1)
 
 
 class PruningReporter(keras.callbacks.Callback):
@@ -68,9 +74,10 @@ class PruningReporter(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         import optuna
 
-        step = report_step(epoch + 1, self.params["epochs"], self.by_share)
-        self.trial.report(float(logs["val_accuracy"]), step)
-        if self.trial.should_prune():
+        steps = report_steps(epoch + 1, self.params["epochs"], self.by_share)
+        for step in steps:
+            self.trial.report(float(logs["val_accuracy"]), step)
+        if steps and self.trial.should_prune():
             raise optuna.TrialPruned(f"pruned after epoch {epoch + 1}")
 
 

@@ -27,7 +27,7 @@ from ..reference import same_budget
 from ..runs import load_run, read_json
 from ..specs import get_spec
 from ..training import train
-from .pruning import PERCENT_STEPS, PRUNERS, PruningReporter, make_pruner, report_step
+from .pruning import PERCENT_STEPS, PRUNERS, PruningReporter, make_pruner, report_steps
 from .space import check_space, distributions, params_from_config, settings_from_params, suggest
 
 SEARCH_DIR = RESULTS_DIR / "search"
@@ -290,7 +290,8 @@ def objective(plan: SearchPlan):
         if history_path.exists():  # a retried trial: its finished epochs count again
             epochs = read_json(run_dir / "config.json")["epochs"]
             for row in read_json(history_path):
-                trial.report(row["val_accuracy"], report_step(row["epoch"], epochs, by_share))
+                for step in report_steps(row["epoch"], epochs, by_share):
+                    trial.report(row["val_accuracy"], step)
         trial.set_user_attr("run_dir", str(run_dir))
         reporter = PruningReporter(trial, by_share)
         train(config, run_dir=run_dir, resume=True, extra_callbacks=[reporter], score_test=False)
