@@ -205,19 +205,32 @@ def _variant_rows(variants: dict, setups: dict, timings: dict) -> dict:
     }
 
 
+# The settings that change what a training step costs: the network's own options
+# (width, depth), its inputs' augmentation and mixing, precision, and the optimizer's
+# extra work (decoupled weight decay, a weight average). A time budget's epochs are
+# fitted with all of them, so a wide variant of a model gets the epochs it can afford.
+STEP_COST_SETTINGS = (
+    "model_options",
+    "augmentation",
+    "augment_strength",
+    "cutmix",
+    "precision",
+    "optimizer",
+    "weight_decay",
+    "ema_momentum",
+    "label_smoothing",
+)
+
+
 def fit_to_time_budget(config: TrainConfig) -> tuple[TrainConfig, dict]:
     """``config`` with the whole epochs that fit its ``budget_seconds`` here, and why.
 
     The rate is measured now, on this machine, with the run's own model, batch
-    size, precision and augmentation (median of 3 rounds of ``measure``). The
+    size and ``STEP_COST_SETTINGS`` (median of 3 rounds of ``measure``). The
     epochs fill TIME_BUDGET_MARGIN of the budget. The caller fixes them in
     config.json, so a resumed run keeps them.
     """
-    settings = {
-        "augmentation": config.augmentation,
-        "cutmix": config.cutmix,
-        "precision": config.precision,
-    }
+    settings = {name: getattr(config, name) for name in STEP_COST_SETTINGS}
     report = measure(
         config.arch,
         {"run": settings},
@@ -242,6 +255,7 @@ def fit_to_time_budget(config: TrainConfig) -> tuple[TrainConfig, dict]:
         "budget_seconds": config.budget_seconds,
         "margin": TIME_BUDGET_MARGIN,
         "measured_images_per_second": rate,
+        "measured_settings": report["variants"]["run"]["settings"],
         "rounds_images_per_second": report["variants"]["run"]["images_per_second_rounds"],
         "epochs": epochs,
         "images_seen": epochs * config.n_train,

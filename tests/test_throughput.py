@@ -119,3 +119,37 @@ def test_estimate_line_states_minutes_and_each_models_trainings():
     # 37.3 s + 186.7 s = 3.7 min
     assert line.startswith("Training in the quick profile: about 4 min (arch1 2 x 0.16 M images")
     assert "vgg 2 x 0.16 M images at 1,800/s" in line
+
+
+def test_a_time_budget_is_measured_with_the_runs_own_network_and_optimizer(monkeypatch):
+    """A wide variant of a model costs more per step than the default: its epochs must be
+    fitted from a measurement of that variant, not of the model's default build."""
+    from fmnist_lib import throughput
+    from fmnist_lib.config import TrainConfig
+
+    seen = {}
+
+    def fake_measure(arch, variants, **kwargs):
+        seen.update(arch=arch, settings=variants["run"], batch_size=kwargs["batch_size"])
+        row = {"settings": variants["run"], "images_per_second": 900.0}
+        row["images_per_second_rounds"] = [900.0] * 3
+        return {"variants": {"run": row}, "created": "now", "machine": {}}
+
+    monkeypatch.setattr(throughput, "measure", fake_measure)
+    config = TrainConfig(
+        arch="resnet",
+        model_options={"width": 48, "blocks": 1},
+        budget_seconds=100,
+        batch_size=500,
+        ema_momentum=0.99,
+        weight_decay=0.05,
+        cutmix=0.5,
+        verbose=0,
+    )
+    fitted, record = throughput.fit_to_time_budget(config)
+    assert seen["arch"] == "resnet" and seen["batch_size"] == 500
+    for name in throughput.STEP_COST_SETTINGS:
+        assert seen["settings"][name] == getattr(config, name), name
+    assert record["measured_settings"]["model_options"] == {"width": 48, "blocks": 1}
+    # 100 s x 0.9 x 900 images/s over 54,000 training images: 1 epoch
+    assert fitted.epochs == 1 and record["images_seen"] == 54_000
