@@ -387,7 +387,7 @@ def test_the_study_report_draws_the_committed_vgg_study(tmp_path):
     assert labels[:2] == ["recorded run (hand search)", "sampled"] and "best so far" in labels
     pruned = optuna.trial.TrialState.PRUNED
     if any(t.state == pruned and t.intermediate_values for t in study.trials):
-        assert "pruned (its last epoch)" in labels
+        assert "pruned (where it stopped)" in labels
     best = 100 * study.best_value
     assert history.get_ylim()[0] >= best - SCALE_POINTS - 0.2  # a failed recipe stays off it
     assert len(importance.patches) == len(study.best_params)  # one bar per setting
@@ -488,3 +488,56 @@ def test_the_findings_say_what_pruning_saved_and_why_trials_failed():
         "not retried."
     )
     assert pruning_saved(study).startswith("Pruning stopped 2 of its 4 sampled trials")
+
+
+def test_a_time_budgeted_study_without_recorded_runs_reads_in_findings_and_notebooks(tmp_path):
+    """The own model's study has no hand search to stand beside: the findings and the
+    notebooks' report say what it has (its budget, machine, best trial) and no more."""
+    from fmnist_lib.findings.search import search_section
+    from fmnist_lib.search.figures import study_report
+
+    assert "`fmnist search --study resnet-900s`" in study_report("resnet", tmp_path).text
+    study = optuna.create_study(
+        study_name="resnet-900s",
+        storage=f"sqlite:///{tmp_path / 'resnet.db'}",
+        direction="maximize",
+    )
+    machine = "AMD EPYC (AVX-512 BF16), 2 cores"
+    study.set_user_attr(
+        "protocol", {"model": "resnet", "base": {"budget_seconds": 900}, "machine": machine}
+    )
+    study.ask()  # a worker's first trial, still running
+    report = study_report("resnet", tmp_path)
+    assert report.text == "study resnet-900s: 1 trial(s), none completed yet."
+    assert report.figure is None
+    distributions = {
+        "learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True),
+        "model.width": optuna.distributions.IntDistribution(32, 96, step=16),
+    }
+    for width, final, state, steps in [
+        (64, 0.93, "COMPLETE", 100),
+        (80, 0.94, "COMPLETE", 100),
+        (96, 0.92, "COMPLETE", 100),
+        (48, 0.90, "PRUNED", 50),
+    ]:
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={"learning_rate": 2e-3, "model.width": width},
+                distributions=distributions,
+                value=final if state == "COMPLETE" else None,
+                intermediate_values={s: final - (100 - s) / 2000 for s in range(1, steps + 1)},
+                state=getattr(optuna.trial.TrialState, state),
+            )
+        )
+    page = "\n".join(search_section([], tmp_path)).split("**The study of resnet**")[1]
+    assert page.startswith(" (resnet-900s): 5 trials (3 complete, 1 running, 1 pruned).")
+    assert f"Each trial trained for 15 minutes on {machine}." in page
+    assert "The best sampled trial (trial 2) scores 94.00% on validation." in page
+    assert "of the time budgets" in page and "hand search" not in page
+    assert "`fmnist search --study resnet-900s --confirm` trains its 2 best trials for 60 min" in (
+        page
+    )
+    report = study_report("resnet", tmp_path)
+    assert "recorded" not in report.text and "best validation 94.00% (trial 2)" in report.text
+    labels = report.figure.axes[0].get_legend_handles_labels()[1]
+    assert "sampled" in labels and not any("hand search" in label for label in labels)

@@ -10,6 +10,7 @@ from ..recipes import STUDY_RECIPE_PREFIX, study_trial
 from ..results import on_gpu
 from ..search.figures import best_trials, load_model_study, shared_settings, trial_source
 from ..search.pruning import MAX_WORST_REGRET_POINTS
+from ..search.studies import declared
 from ..search.study import SEARCH_DIR, counts
 from ..specs import SPECS
 from ..verdict import format_spread, spread, target_verdict
@@ -147,9 +148,16 @@ def failures(study) -> str:
 def _confirmation_lines(study, records: list[dict]) -> list[str]:
     table = confirmations(study, records)
     if table.empty:
+        plan = declared(study.study_name)
+        what = (
+            f"trains its {plan.confirm_top} best trials for {plan.confirm_budget.describe()} "
+            "with the first seed, then the best of them with the other seeds"
+            if plan is not None and plan.confirm_budget is not None
+            else "trains the best with the other seeds"
+        )
         return [
             "No trial of it is confirmed yet: `fmnist search --study "
-            f"{study.study_name} --confirm` trains the best with the other seeds.",
+            f"{study.study_name} --confirm` {what}.",
             "",
         ]
     return [
@@ -171,18 +179,25 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
     recorded = [t for t in trials if trial_source(t).startswith("recorded")]
     sampled = [t for t in trials if trial_source(t) == "sampled" and t.value is not None]
     tally = ", ".join(f"{n} {state.lower()}" for state, n in states)
+    protocol = study.user_attrs.get("protocol", {})
+    seconds = protocol.get("base", {}).get("budget_seconds")
     lines = [
-        f"**The study of {model}** ({study.study_name}): {len(trials)} trials ({tally}); "
-        f"{len(recorded)} are the recorded runs of the hand search.",
+        f"**The study of {model}** ({study.study_name}): {len(trials)} trials ({tally})"
+        + (f"; {len(recorded)} are the recorded runs of the hand search." if recorded else ".")
     ]
+    if seconds:
+        lines[-1] += (
+            f" Each trial trained for {seconds / 60:g} minutes on "
+            f"{protocol.get('machine', 'one kind of machine')}."
+        )
     completed = [t for t in sampled if t.state.name == "COMPLETE"]
     if completed:
-        best_recorded = max(t.value for t in recorded if t.value is not None)
         best = max(completed, key=lambda t: t.value)
+        scored = [t.value for t in recorded if t.value is not None]
+        against = f" against the hand search's best {100 * max(scored):.2f}%" if scored else ""
         lines[-1] += (
             f" The best sampled trial (trial {best.number}) scores "
-            f"{100 * best.value:.2f}% on validation against the hand search's best "
-            f"{100 * best_recorded:.2f}%."
+            f"{100 * best.value:.2f}% on validation{against}."
         )
     for sentence in (failures(study), pruning_saved(study)):
         if sentence:
@@ -209,10 +224,10 @@ def search_section(records: list[dict], search_dir: Path = SEARCH_DIR) -> list[s
     lines = [
         f"## {SEARCH_TITLE}",
         "",
-        "`fmnist search` samples recipes from a space wider than the hand search "
-        "(`fmnist_lib/search/space.py`), one seed per trial at the model's budget, and "
-        "keeps each study in `results/search/`; the recorded runs enter it as completed "
-        "trials. Trials are scored on validation only.",
+        "`fmnist search` samples recipes from a space wider than the hand search's "
+        "(`fmnist_lib/search/space.py`), one seed per trial at the study's budget, and "
+        "keeps each study in `results/search/`; the model's recorded runs at that budget "
+        "enter it as completed trials. Trials are scored on validation only.",
         "",
         *pruners,
     ]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..specs import USER, get_spec
+from .studies import STUDIES
 from .study import SEARCH_DIR, counts
 
 BEST_TRIALS = 5
@@ -86,8 +87,9 @@ def study_summary(study) -> str:
     states = {state.lower(): n for state, n in counts(study).items()}
     recorded = sum("record" in t.user_attrs for t in study.get_trials(deepcopy=False))
     tally = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+    source = f" ({recorded} from recorded runs)" if recorded else ""
     best = f"; best validation {100 * study.best_value:.2f}% (trial {study.best_trial.number})"
-    return f"study {study.study_name}: {tally} ({recorded} from recorded runs){best}"
+    return f"study {study.study_name}: {tally}{source}{best}"
 
 
 # How far below the best trial the history's scale reaches, in points.
@@ -121,7 +123,7 @@ def study_figure(study):
         (
             np.array([t.number for t in pruned]),
             100 * np.array([t.intermediate_values[t.last_step] for t in pruned]),
-            "pruned (its last epoch)",
+            "pruned (where it stopped)",
             "x",
             "0.5",
         ),
@@ -177,11 +179,19 @@ class StudyReport:
 def study_report(model: str, search_dir: Path = SEARCH_DIR) -> StudyReport:
     """The report of the model's study, or the command that starts one."""
     study = load_model_study(model, search_dir)
-    if study is None or not any(t.value is not None for t in study.trials):
+    if study is not None and not counts(study).get("COMPLETE"):
+        return StudyReport(
+            f"study {study.study_name}: {len(study.trials)} trial(s), none completed yet.",
+            None,
+            None,
+        )
+    if study is None:
+        own = [s.name for s in STUDIES.values() if s.model == model]
         spec = get_spec(model)
         arch = spec.builder if spec.role == USER else model
+        command = f"--study {own[0]}" if own else f"--arch {arch} --trials 40"
         return StudyReport(
-            f"No Optuna study of {model} yet: `fmnist search --arch {arch} --trials 40` "
+            f"No Optuna study of {model} yet: `fmnist search {command}` "
             "starts one (results/search/).",
             None,
             None,
