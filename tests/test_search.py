@@ -510,6 +510,9 @@ def test_a_time_budgeted_study_without_recorded_runs_reads_in_findings_and_noteb
     report = study_report("resnet", tmp_path)
     assert report.text == "study resnet-900s: 1 trial(s), none completed yet."
     assert report.figure is None
+    started = "\n".join(search_section([], tmp_path)).split("**The study of resnet**")[1]
+    assert started.startswith(" (resnet-900s): 1 trial (1 running).")
+    assert "best trials" not in started and "confirmed" not in started
     distributions = {
         "learning_rate": optuna.distributions.FloatDistribution(1e-4, 1e-2, log=True),
         "model.width": optuna.distributions.IntDistribution(32, 96, step=16),
@@ -531,7 +534,7 @@ def test_a_time_budgeted_study_without_recorded_runs_reads_in_findings_and_noteb
         )
     page = "\n".join(search_section([], tmp_path)).split("**The study of resnet**")[1]
     assert page.startswith(" (resnet-900s): 5 trials (3 complete, 1 running, 1 pruned).")
-    assert f"Each trial trained for 15 minutes on {machine}." in page
+    assert f"Each trial trains for 15 minutes on {machine}." in page
     assert "The best sampled trial (trial 2) scores 94.00% on validation." in page
     assert "of the time budgets" in page and "hand search" not in page
     assert "`fmnist search --study resnet-900s --confirm` trains its 2 best trials for 60 min" in (

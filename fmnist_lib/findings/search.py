@@ -182,12 +182,13 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
     protocol = study.user_attrs.get("protocol", {})
     seconds = protocol.get("base", {}).get("budget_seconds")
     lines = [
-        f"**The study of {model}** ({study.study_name}): {len(trials)} trials ({tally})"
+        f"**The study of {model}** ({study.study_name}): {len(trials)} "
+        f"trial{'s' if len(trials) != 1 else ''} ({tally})"
         + (f"; {len(recorded)} are the recorded runs of the hand search." if recorded else ".")
     ]
     if seconds:
         lines[-1] += (
-            f" Each trial trained for {seconds / 60:g} minutes on "
+            f" Each trial trains for {seconds / 60:g} minutes on "
             f"{protocol.get('machine', 'one kind of machine')}."
         )
     completed = [t for t in sampled if t.state.name == "COMPLETE"]
@@ -202,6 +203,8 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
     for sentence in (failures(study), pruning_saved(study)):
         if sentence:
             lines[-1] += " " + sentence
+    if not counts(study).get("COMPLETE"):
+        return [*lines, ""]
     shared = ", ".join(f"{k}={v}" for k, v in sorted(shared_settings(study).items()))
     return [
         *lines,
