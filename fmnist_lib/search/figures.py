@@ -101,9 +101,9 @@ def study_figure(study):
     side by side. The history shows recorded and sampled trials, the best so far, and
     pruned trials at the last validation accuracy they reported; trials far below the
     rest are counted in a note, not allowed to stretch the axis."""
-    import matplotlib.pyplot as plt
     import numpy as np
     import optuna
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     states = optuna.trial.TrialState
@@ -113,7 +113,9 @@ def study_figure(study):
         for t in study.get_trials(deepcopy=False, states=(states.PRUNED,))
         if t.intermediate_values
     ]
-    fig, (history, importance) = plt.subplots(1, 2, figsize=(12, 4.4))
+    # A bare Figure, as the package's other plots: shown where a notebook returns it, once.
+    fig = Figure(figsize=(12, 4.4))
+    history, importance = fig.subplots(1, 2)
     numbers = np.array([t.number for t in done])
     values = 100 * np.array([t.value for t in done])
     recorded = np.array(["record" in t.user_attrs for t in done])
