@@ -122,6 +122,10 @@ def recipe(config: dict) -> str:
         parts.append("flip TTA")
     if config["precision"] != "auto":
         parts.append(config["precision"])
+    # A study may size the network too: the same model name then stands for another one.
+    options = config["model_options"] if isinstance(config["model_options"], dict) else {}
+    if options:
+        parts.insert(0, "network " + ", ".join(f"{k} {v}" for k, v in sorted(options.items())))
     return ", ".join(parts)
 
 

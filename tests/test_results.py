@@ -552,3 +552,12 @@ def test_a_confirmed_study_trial_replaces_the_improvement_only_by_beating_it_on_
     assert recipe_settings(name, tmp_path)["augmentation"] == TrainConfig().augmentation
     # The notebooks keep its run under a name a shell need not quote.
     assert suite_run_dir("runs", "full", "vgg", name).name == "vgg-search-vgg-1440000img-t40-s0"
+
+
+def test_a_recipe_names_the_network_size_a_study_chose():
+    from fmnist_lib.results import recipe
+
+    config = {"arch": "resnet", "model_options": {"width": 80, "blocks": 3}, "cutmix": 0.5}
+    assert recipe(config).startswith("network blocks 3, width 80, adam, constant lr")
+    assert "CutMix 0.5" in recipe(config)
+    assert not recipe({"arch": "resnet"}).startswith("network")  # the model's own size
