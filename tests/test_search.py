@@ -461,6 +461,7 @@ def test_the_findings_say_what_pruning_saved_and_why_trials_failed():
     assert pruning_saved(study) == ""  # nothing finished, nothing to say
     add("COMPLETE", 27, recipe="cosine")  # a recorded run: not the pruner's to stop
     add("COMPLETE", 27)
+    assert pruning_saved(study) == ""  # nothing pruned yet: nothing saved to speak of
     add("PRUNED", 14)
     add("PRUNED", 13)
     # 27 + 14 + 13 of 3 x 27 epochs: two thirds trained, a third saved.

@@ -8,7 +8,13 @@ import pandas as pd
 
 from ..recipes import STUDY_RECIPE_PREFIX, study_trial
 from ..results import on_gpu
-from ..search.figures import best_trials, load_model_study, shared_settings, trial_source
+from ..search.figures import (
+    best_trials,
+    load_model_study,
+    settings_text,
+    shared_settings,
+    trial_source,
+)
 from ..search.pruning import MAX_WORST_REGRET_POINTS
 from ..search.studies import declared
 from ..search.study import SEARCH_DIR, counts
@@ -97,7 +103,8 @@ def confirmations(study, records: list[dict]) -> pd.DataFrame:
 
 def pruning_saved(study) -> str:
     """What pruning saved in the study's sampled trials, in training steps (epochs, or
-    percent of a time budget): the steps they trained against all of them to the end."""
+    percent of a time budget): the steps they trained against all of them to the end;
+    empty until it has stopped one."""
     finished = [
         t
         for t in study.get_trials(deepcopy=False)
@@ -109,6 +116,8 @@ def pruning_saved(study) -> str:
     full = max(max(t.intermediate_values, default=0) for t in complete)
     trained = sum(max(t.intermediate_values, default=0) for t in finished)
     pruned = [t for t in finished if t.state.name == "PRUNED"]
+    if not pruned:
+        return ""
     timed = study.user_attrs.get("protocol", {}).get("base", {}).get("budget_seconds")
     unit = "of the time budgets" if timed else "of the epochs"
     share = trained / (full * len(finished))
@@ -203,13 +212,16 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
     for sentence in (failures(study), pruning_saved(study)):
         if sentence:
             lines[-1] += " " + sentence
-    if not counts(study).get("COMPLETE"):
+    complete = counts(study).get("COMPLETE", 0)
+    if not complete:
         return [*lines, ""]
-    shared = ", ".join(f"{k}={v}" for k, v in sorted(shared_settings(study).items()))
+    shared = settings_text(shared_settings(study))
     return [
         *lines,
         "",
-        f"Its best trials, which all share {shared or 'no setting'}:",
+        f"Its best trials, which all share {shared or 'no setting'}:"
+        if complete > 1
+        else "Its one completed trial so far:",
         "",
         *markdown(best_trials(study).reset_index()),
         "",

@@ -49,9 +49,9 @@ def _best(study, n: int) -> list:
 
 
 def shared_settings(study, n: int = BEST_TRIALS) -> dict:
-    """The settings the ``n`` best trials all share."""
+    """The settings the ``n`` best trials all share (none until two have completed)."""
     best = _best(study, n)
-    if not best:
+    if len(best) < 2:
         return {}
     first = best[0].params
     return {k: v for k, v in first.items() if all(t.params.get(k) == v for t in best)}
@@ -64,7 +64,7 @@ def best_trials(study, n: int = BEST_TRIALS) -> pd.DataFrame:
     rows = []
     for trial in _best(study, n):
         differing = {k: v for k, v in sorted(trial.params.items()) if k not in shared}
-        settings = ", ".join(f"{k}={_short(v)}" for k, v in differing.items())
+        settings = settings_text(differing)
         rows.append(
             {
                 "trial": trial.number,
@@ -74,6 +74,11 @@ def best_trials(study, n: int = BEST_TRIALS) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index("trial") if rows else pd.DataFrame()
+
+
+def settings_text(settings: dict) -> str:
+    """Settings as ``name=value``, sorted by name, numbers to three significant digits."""
+    return ", ".join(f"{k}={_short(v)}" for k, v in sorted(settings.items()))
 
 
 def _short(value) -> str:
@@ -198,6 +203,6 @@ def study_report(model: str, search_dir: Path = SEARCH_DIR) -> StudyReport:
             None,
             None,
         )
-    shared = ", ".join(f"{k}={_short(v)}" for k, v in sorted(shared_settings(study).items()))
+    shared = settings_text(shared_settings(study))
     text = f"{study_summary(study)}. The best trials share: {shared or 'nothing'}."
     return StudyReport(text, best_trials(study), study_figure(study))
