@@ -184,7 +184,8 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
         return []
     trials = study.get_trials(deepcopy=False)
     # Most frequent state first; equals in the order they first occur.
-    states = sorted(counts(study).items(), key=lambda item: -item[1])
+    tallied = counts(study)
+    states = sorted(tallied.items(), key=lambda item: -item[1])
     recorded = [t for t in trials if trial_source(t).startswith("recorded")]
     sampled = [t for t in trials if trial_source(t) == "sampled" and t.value is not None]
     tally = ", ".join(f"{n} {state.lower()}" for state, n in states)
@@ -212,7 +213,7 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
     for sentence in (failures(study), pruning_saved(study)):
         if sentence:
             lines[-1] += " " + sentence
-    complete = counts(study).get("COMPLETE", 0)
+    complete = tallied.get("COMPLETE", 0)
     if not complete:
         return [*lines, ""]
     shared = settings_text(shared_settings(study))

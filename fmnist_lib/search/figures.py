@@ -186,12 +186,6 @@ class StudyReport:
 def study_report(model: str, search_dir: Path = SEARCH_DIR) -> StudyReport:
     """The report of the model's study, or the command that starts one."""
     study = load_model_study(model, search_dir)
-    if study is not None and not counts(study).get("COMPLETE"):
-        return StudyReport(
-            f"study {study.study_name}: {len(study.trials)} trial(s), none completed yet.",
-            None,
-            None,
-        )
     if study is None:
         own = [s.name for s in STUDIES.values() if s.model == model]
         spec = get_spec(model)
@@ -200,6 +194,12 @@ def study_report(model: str, search_dir: Path = SEARCH_DIR) -> StudyReport:
         return StudyReport(
             f"No Optuna study of {model} yet: `fmnist search {command}` "
             "starts one (results/search/).",
+            None,
+            None,
+        )
+    if not counts(study).get("COMPLETE"):
+        return StudyReport(
+            f"study {study.study_name}: {len(study.trials)} trial(s), none completed yet.",
             None,
             None,
         )
