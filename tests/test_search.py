@@ -348,6 +348,71 @@ def test_declared_studies_make_valid_plans_and_the_cli_names_them(capsys):
     assert code == 2 and "a study of vgg, not arch1" in err
 
 
+def test_a_declared_studys_seed_trials_are_queued_once_and_train_first(tmp_path, capsys):
+    """The own model's study trains the hand search's recipe (at width 48 and 64) under
+    its own protocol before the sampler's trials; a seed outside the space fails early."""
+    from fmnist_lib.search.space import suggest
+    from fmnist_lib.search.studies import STUDIES, SeedTrial
+    from fmnist_lib.search.study import enqueue_seed_trials
+
+    with pytest.raises(ConfigError, match="'cosine-modern-tta, width 40'.*outside the search"):
+        make_plan(
+            "resnet",
+            30,
+            storage="sqlite://",
+            seed_trials=(SeedTrial("cosine-modern-tta", (("width", 40),)),),
+        )
+    with pytest.raises(ConfigError, match="unknown recipe 'cosine-moden'"):
+        make_plan("resnet", 30, storage="sqlite://", seed_trials=(SeedTrial("cosine-moden"),))
+    storage = f"sqlite:///{tmp_path / 'resnet.db'}"
+    # The CLI queues the declared study's seeds; a worker past its timeout trains none.
+    code, _, _ = call_cli(
+        capsys, "search", "--study", "resnet-900s", "--storage", storage, "--timeout", "0"
+    )
+    study = _study(storage, "resnet-900s")
+    assert code == 0 and [t.state.name for t in study.trials] == ["WAITING", "WAITING"]
+    assert [t.user_attrs["seeded"] for t in study.trials] == [
+        "cosine-modern-tta",
+        "cosine-modern-tta, width 64",
+    ]
+    declared = STUDIES["resnet-900s"]
+    plan = make_plan(
+        "resnet",
+        declared.trials,
+        budget=declared.budget,
+        storage=storage,
+        study="resnet-900s",
+        seed_trials=declared.seed_trials,
+        verbose=False,
+    )
+    study = open_study(plan)
+    assert enqueue_seed_trials(study, plan) == 0  # queued once, whichever worker comes next
+    first = study.ask()
+    params = suggest(first, plan.space)
+    assert params == plan.seed_trials[0][1]
+    assert settings_from_params(params)["model_options"] == {"width": 48, "blocks": 2}
+    assert params["learning_rate"] == 2e-3 and params["augmentation"] == "flip+translate+erase"
+    assert suggest(study.ask(), plan.space)["model.width"] == 64
+    # A study that holds its trials queues none; one that wants more queues them all.
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    plans = [
+        make_plan(
+            "resnet",
+            trials,
+            budget=declared.budget,
+            storage=other,
+            study="resnet-900s",
+            seed_trials=declared.seed_trials,
+            verbose=False,
+        )
+        for trials in (1, 30)
+    ]
+    study = open_study(plans[0])
+    study.tell(study.ask(), 0.9)
+    assert enqueue_seed_trials(study, plans[0]) == 0
+    assert enqueue_seed_trials(study, plans[1]) == 2
+
+
 def test_a_worker_past_its_timeout_starts_no_trial_and_the_help_names_every_pruner(
     tmp_path, capsys
 ):
@@ -466,7 +531,7 @@ def test_the_findings_say_what_pruning_saved_and_why_trials_failed():
     add("PRUNED", 13)
     # 27 + 14 + 13 of 3 x 27 epochs: two thirds trained, a third saved.
     assert pruning_saved(study) == (
-        "Pruning stopped 2 of its 3 sampled trials: they trained 67% of the epochs they "
+        "Pruning stopped 2 of the 3 trials the study trained: they ran 67% of the epochs they "
         "would have run to the end, saving 33% of their training."
     )
     # Failed trials are explained: a killed worker's trial is retried, a void one says why.
@@ -488,7 +553,7 @@ def test_the_findings_say_what_pruning_saved_and_why_trials_failed():
         "retried with the same settings; trial 6 is void (entered twice); 1 failed and was "
         "not retried."
     )
-    assert pruning_saved(study).startswith("Pruning stopped 2 of its 4 sampled trials")
+    assert pruning_saved(study).startswith("Pruning stopped 2 of the 4 trials the study trained")
 
 
 def test_a_time_budgeted_study_without_recorded_runs_reads_in_findings_and_notebooks(tmp_path):
@@ -545,3 +610,27 @@ def test_a_time_budgeted_study_without_recorded_runs_reads_in_findings_and_noteb
     assert "recorded" not in report.text and "best validation 94.00% (trial 2)" in report.text
     labels = report.figure.axes[0].get_legend_handles_labels()[1]
     assert "sampled" in labels and not any("hand search" in label for label in labels)
+    # The hand recipe, seeded into the study, stands beside the best sampled trial.
+    study.add_trial(
+        optuna.trial.create_trial(
+            params={"learning_rate": 2e-3, "model.width": 48},
+            distributions=distributions,
+            value=0.935,
+            intermediate_values={s: 0.935 - (100 - s) / 2000 for s in range(1, 101)},
+            user_attrs={"seeded": "cosine-modern-tta"},
+        )
+    )
+    page = "\n".join(search_section([], tmp_path)).split("**The study of resnet**")[1]
+    assert (
+        "Trial 5 is seeded with the hand search's recipe (cosine-modern-tta), trained under "
+        "the same protocol." in page
+    )
+    assert (
+        "The best sampled trial (trial 2) scores 94.00% on validation against 93.50% for "
+        "the seeded trial 5." in page
+    )
+    assert "Pruning stopped 1 of the 5 trials the study trained" in page
+    report = study_report("resnet", tmp_path)
+    assert "(1 seeded with hand recipes)" in report.text
+    assert "seeded (hand recipe)" in report.figure.axes[0].get_legend_handles_labels()[1]
+    assert "seeded (cosine-modern-tta)" in set(report.best["source"])

@@ -101,14 +101,19 @@ def confirmations(study, records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _trained_here(trial) -> bool:
+    """Whether the study trained the trial (sampled or seeded), not a recorded run's."""
+    return trial_source(trial) == "sampled" or trial_source(trial).startswith("seeded")
+
+
 def pruning_saved(study) -> str:
-    """What pruning saved in the study's sampled trials, in training steps (epochs, or
+    """What pruning saved in the trials the study trained, in training steps (epochs, or
     percent of a time budget): the steps they trained against all of them to the end;
     empty until it has stopped one."""
     finished = [
         t
         for t in study.get_trials(deepcopy=False)
-        if trial_source(t) == "sampled" and t.state.name in ("COMPLETE", "PRUNED")
+        if _trained_here(t) and t.state.name in ("COMPLETE", "PRUNED")
     ]
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     if not finished or not complete:
@@ -122,7 +127,7 @@ def pruning_saved(study) -> str:
     unit = "of the time budgets" if timed else "of the epochs"
     share = trained / (full * len(finished))
     return (
-        f"Pruning stopped {len(pruned)} of its {len(finished)} sampled trials: they trained "
+        f"Pruning stopped {len(pruned)} of the {len(finished)} trials the study trained: they ran "
         f"{100 * share:.0f}% {unit} they would have run to the end, saving "
         f"{100 * (1 - share):.0f}% of their training."
     )
@@ -201,11 +206,26 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
             f" Each trial trains for {seconds / 60:g} minutes on "
             f"{protocol.get('machine', 'one kind of machine')}."
         )
+    seeded = [t for t in trials if trial_source(t).startswith("seeded")]
+    if seeded:
+        numbers = ", ".join(str(t.number) for t in seeded)
+        recipes = "; ".join(t.user_attrs["seeded"] for t in seeded)
+        lines[-1] += (
+            f" Trial{'s' if len(seeded) > 1 else ''} {numbers} "
+            f"{'are' if len(seeded) > 1 else 'is'} seeded with the hand search's recipe "
+            f"({recipes}), trained under the same protocol."
+        )
     completed = [t for t in sampled if t.state.name == "COMPLETE"]
     if completed:
         best = max(completed, key=lambda t: t.value)
         scored = [t.value for t in recorded if t.value is not None]
-        against = f" against the hand search's best {100 * max(scored):.2f}%" if scored else ""
+        rivals = [f"the hand search's best {100 * max(scored):.2f}%"] if scored else []
+        rivals += [
+            f"{100 * t.value:.2f}% for the seeded trial {t.number}"
+            for t in seeded
+            if t.state.name == "COMPLETE"
+        ]
+        against = f" against {' and '.join(rivals)}" if rivals else ""
         lines[-1] += (
             f" The best sampled trial (trial {best.number}) scores "
             f"{100 * best.value:.2f}% on validation{against}."

@@ -33,10 +33,12 @@ def load_model_study(model: str, search_dir: Path = SEARCH_DIR, name: str | None
 
 
 def trial_source(trial) -> str:
-    """Where a trial came from: a recorded run's recipe, or the sampler; "void" for a
-    trial declared void (its ``void`` attribute says why)."""
+    """Where a trial came from: a recorded run's recipe, a declared study's seed trial,
+    or the sampler; "void" for a trial declared void (its ``void`` attribute says why)."""
     if "void" in trial.user_attrs:
         return "void"
+    if "seeded" in trial.user_attrs:
+        return f"seeded ({trial.user_attrs['seeded']})"
     recipe = trial.user_attrs.get("recipe")
     return f"recorded ({recipe})" if recipe else "sampled"
 
@@ -90,9 +92,13 @@ def _short(value) -> str:
 def study_summary(study) -> str:
     """One line: trials by state, how many came from records, the best so far."""
     states = {state.lower(): n for state, n in counts(study).items()}
-    recorded = sum("record" in t.user_attrs for t in study.get_trials(deepcopy=False))
+    trials = study.get_trials(deepcopy=False)
+    recorded = sum("record" in t.user_attrs for t in trials)
+    seeded = sum("seeded" in t.user_attrs for t in trials)
     tally = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
-    source = f" ({recorded} from recorded runs)" if recorded else ""
+    sources = [f"{recorded} from recorded runs"] * bool(recorded)
+    sources += [f"{seeded} seeded with hand recipes"] * bool(seeded)
+    source = f" ({'; '.join(sources)})" if sources else ""
     best = f"; best validation {100 * study.best_value:.2f}% (trial {study.best_trial.number})"
     return f"study {study.study_name}: {tally}{source}{best}"
 
@@ -103,7 +109,7 @@ SCALE_POINTS = 1.5
 
 def study_figure(study):
     """Optimisation history and the settings' importances (fANOVA, Optuna's default),
-    side by side. The history shows recorded and sampled trials, the best so far, and
+    side by side. The history shows recorded, seeded and sampled trials, the best so far, and
     pruned trials at the last validation accuracy they reported; trials far below the
     rest are counted in a note, not allowed to stretch the axis."""
     import numpy as np
@@ -123,10 +129,13 @@ def study_figure(study):
     history, importance = fig.subplots(1, 2)
     numbers = np.array([t.number for t in done])
     values = 100 * np.array([t.value for t in done])
-    recorded = np.array(["record" in t.user_attrs for t in done])
+    recorded = np.array(["record" in t.user_attrs for t in done], dtype=bool)
+    seeded = np.array(["seeded" in t.user_attrs for t in done], dtype=bool)
+    sampled = ~recorded & ~seeded
     series = [
         (numbers[recorded], values[recorded], "recorded run (hand search)", "s", "C0"),
-        (numbers[~recorded], values[~recorded], "sampled", "o", "C1"),
+        (numbers[seeded], values[seeded], "seeded (hand recipe)", "D", "C2"),
+        (numbers[sampled], values[sampled], "sampled", "o", "C1"),
         (
             np.array([t.number for t in pruned]),
             100 * np.array([t.intermediate_values[t.last_step] for t in pruned]),

@@ -18,10 +18,25 @@ OWN_MODEL_HOUR_SECONDS = 3600
 
 
 @dataclass(frozen=True)
+class SeedTrial:
+    """A trial a declared study trains before its sampled ones, under the same protocol:
+    a named recipe (``recipes.py``), at the model's defaults but ``model_options``."""
+
+    recipe: str
+    model_options: tuple[tuple[str, int], ...] = ()
+
+    def describe(self) -> str:
+        """``cosine-modern-tta`` or ``cosine-modern-tta, width 64``."""
+        return ", ".join([self.recipe, *(f"{k} {v}" for k, v in self.model_options)])
+
+
+@dataclass(frozen=True)
 class DeclaredStudy:
     """A study's model, budget, number of finished trials, its question, and how its
     winners are confirmed: at ``confirm_budget`` (None: the study's own), the
-    ``confirm_top`` best trials with the first seed, then the best of them with all."""
+    ``confirm_top`` best trials with the first seed, then the best of them with all.
+    Its ``seed_trials`` train first: what a hand search found, so the sampler starts
+    from it and the study compares it under its own protocol."""
 
     name: str
     model: str
@@ -30,6 +45,7 @@ class DeclaredStudy:
     question: str
     confirm_budget: Budget | None = None
     confirm_top: int = 1
+    seed_trials: tuple[SeedTrial, ...] = ()
 
 
 STUDIES: dict[str, DeclaredStudy] = {
@@ -52,6 +68,11 @@ STUDIES: dict[str, DeclaredStudy] = {
             "the best two then train the full hour for the 95.5% target",
             confirm_budget=Budget(seconds=OWN_MODEL_HOUR_SECONDS),
             confirm_top=2,
+            # The hand search's recipe for the own model, at its width and the next.
+            seed_trials=(
+                SeedTrial("cosine-modern-tta"),
+                SeedTrial("cosine-modern-tta", (("width", 64),)),
+            ),
         ),
     )
 }

@@ -21,7 +21,7 @@ from ..config import COMPACT, TrainConfig
 from ..errors import ConfigError, TrainingError
 from ..experiments import Budget
 from ..paths import RESULTS_DIR
-from ..recipes import is_study_recipe
+from ..recipes import is_study_recipe, recipe_settings
 from ..records import machine_kind
 from ..reference import same_budget
 from ..runs import load_run, read_json
@@ -63,6 +63,9 @@ class SearchPlan:
     # Seconds after which this worker starts no new trial (its current one finishes),
     # as Optuna's ``optimize(timeout=...)``: for sessions and jobs with a wall-time limit.
     timeout: float | None = None
+    # Trials trained before the sampled ones (a declared study's ``SeedTrial``s), each
+    # as (description, params); ``make_plan`` checks that they lie in the space.
+    seed_trials: tuple[tuple[str, dict], ...] = ()
 
 
 def default_storage(model: str, search_dir: Path = SEARCH_DIR) -> str:
@@ -129,6 +132,10 @@ def make_plan(
     check_space(space, base.arch)
     if options.get("pruner", DEFAULT_PRUNER) not in PRUNERS:
         raise ConfigError(f"pruner: unknown {options.get('pruner')!r}; valid: {list(PRUNERS)}")
+    options["seed_trials"] = tuple(
+        (seed.describe(), seed_params(seed, space, base.arch))
+        for seed in options.get("seed_trials", ())
+    )
     return SearchPlan(
         model=base.arch,
         base=base,
@@ -138,6 +145,20 @@ def make_plan(
         trials=trials,
         **options,
     )
+
+
+def seed_params(seed, space: dict, model: str) -> dict:
+    """A ``SeedTrial``'s recipe and model options as params of the space; ConfigError
+    when a setting lies outside it (the trial would not be the recipe it names)."""
+    settings = recipe_settings(seed.recipe)
+    config = TrainConfig(arch=model, model_options=dict(seed.model_options), **settings)
+    params = params_from_config(config.to_dict(), space, model)
+    if params is None:
+        raise ConfigError(
+            f"seed trial {seed.describe()!r}: its settings lie outside the search space "
+            f"of {model} (fmnist_lib/search/space.py)"
+        )
+    return params
 
 
 def open_storage(plan: SearchPlan):
@@ -267,6 +288,20 @@ def add_recorded_trials(study, plan: SearchPlan, records: list[dict]) -> int:
     return added
 
 
+def enqueue_seed_trials(study, plan: SearchPlan) -> int:
+    """Queue the plan's seed trials the study has not met yet, while it wants trials;
+    each is queued once, and the next worker to ask for a trial trains it."""
+    if not plan.seed_trials or _enough(study, plan.trials):
+        return 0
+    met = {t.user_attrs.get("seeded") for t in study.get_trials(deepcopy=False)}
+    queued = 0
+    for description, params in plan.seed_trials:
+        if description not in met:
+            study.enqueue_trial(params, user_attrs={"seeded": description}, skip_if_exists=True)
+            queued += 1
+    return queued
+
+
 def trial_config(plan: SearchPlan, params: dict, number: int) -> TrainConfig:
     """The config a trial trains: the plan's base with the trial's settings."""
     run_dir = Path(plan.runs_dir) / plan.study_name
@@ -333,7 +368,12 @@ def run_search(plan: SearchPlan, records: list[dict] = ()) -> object:
     started = time.monotonic()
     study = open_study(plan)
     added = add_recorded_trials(study, plan, list(records))
-    _say(plan, f"study {plan.study_name} ({plan.storage_url}): {counts(study)}; added {added}")
+    seeded = enqueue_seed_trials(study, plan)
+    _say(
+        plan,
+        f"study {plan.study_name} ({plan.storage_url}): {counts(study)}; added {added}"
+        + (f"; queued {seeded} seed trial(s)" if seeded else ""),
+    )
     failures = 0
     # This worker's trials, as Optuna hands each to a callback once it ends: the
     # study's last trial may be another worker's.
