@@ -38,6 +38,36 @@ def cpu_model() -> str:
     return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
+# AMD's micro-architectures by (family, model range), as /proc/cpuinfo numbers them.
+AMD_GENERATIONS = (
+    (23, range(0x00, 0x30), "Zen"),
+    (23, range(0x30, 0x100), "Zen 2"),
+    (25, range(0x00, 0x10), "Zen 3"),
+    (25, range(0x10, 0x20), "Zen 4"),
+    (25, range(0x20, 0x60), "Zen 3"),
+    (25, range(0x60, 0x100), "Zen 4"),
+    (26, range(0x00, 0x100), "Zen 5"),
+)
+
+
+def cpu_generation() -> str | None:
+    """The CPU's micro-architecture (AMD's Zen name, else ``family F model M``).
+
+    A virtual machine may name every CPU of a vendor alike ("AMD EPYC"), yet Zen 4
+    runs AVX-512 at half the width of Zen 5: two machines of one name can differ
+    twofold in speed, so time budgets tell them apart by this.
+    """
+    try:
+        family, model = int(_cpuinfo("cpu family")), int(_cpuinfo("model"))
+    except (TypeError, ValueError):
+        return None
+    if _cpuinfo("vendor_id") == "AuthenticAMD":
+        for amd_family, models, name in AMD_GENERATIONS:
+            if family == amd_family and model in models:
+                return name
+    return f"family {family} model {model}"
+
+
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
@@ -114,6 +144,7 @@ def describe() -> dict:
 
     return {
         "cpu": cpu_model(),
+        "cpu_generation": cpu_generation(),
         "cores": cpu_count(),
         "bf16": has_bf16(),
         "gpus": gpu_names(),

@@ -53,10 +53,14 @@ _ABSOLUTE_PATH = re.compile(r"(?<![\w.])/(?:[\w.+-]+/)*[\w.+-]+")
 
 
 def machine_kind(hardware: dict) -> str:
-    """The kind of machine a run trained on: CPU name, native bf16, GPUs."""
+    """The kind of machine a run trained on: CPU name and generation, native bf16, GPUs.
+    A record made before generations were recorded keeps its CPU's name alone: a kind
+    of its own, since its generation is unknown."""
     gpus = ", ".join(hardware["gpus"])
+    generation = hardware.get("cpu_generation")
+    cpu = f"{hardware['cpu']} {generation}" if generation else hardware["cpu"]
     bf16 = " (AVX-512 BF16)" if hardware["bf16"] else ""
-    return f"{hardware['cpu']}{bf16}" + (f" + {gpus}" if gpus else "")
+    return f"{cpu}{bf16}" + (f" + {gpus}" if gpus else "")
 
 
 def normalised_config(config: dict, metrics: dict) -> dict:

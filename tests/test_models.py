@@ -120,6 +120,41 @@ def test_native_bf16_is_detected_from_the_cpu_flags(monkeypatch, flags, expected
     assert hardware.has_bf16() is expected
 
 
+@pytest.mark.parametrize(
+    ("vendor", "family", "model", "expected"),
+    [
+        ("AuthenticAMD", "25", "1", "Zen 3"),  # Milan: AVX2 only
+        ("AuthenticAMD", "25", "17", "Zen 4"),  # Genoa: AVX-512 at half width
+        ("AuthenticAMD", "26", "2", "Zen 5"),  # Turin: AVX-512 at full width
+        ("GenuineIntel", "6", "143", "family 6 model 143"),
+        ("GenuineIntel", None, None, None),  # no numbers to tell
+    ],
+)
+def test_the_cpu_generation_tells_apart_cpus_of_one_name(
+    monkeypatch, vendor, family, model, expected
+):
+    from fmnist_lib import hardware
+    from fmnist_lib.records import machine_kind
+
+    fields = {"vendor_id": vendor, "cpu family": family, "model": model}
+    monkeypatch.setattr(hardware, "_cpuinfo", fields.get)
+    assert hardware.cpu_generation() == expected
+    epyc = {"cpu": "AMD EPYC", "bf16": True, "gpus": []}
+    kind = machine_kind({**epyc, "cpu_generation": expected})
+    # A record from before generations were recorded is a kind of its own.
+    assert machine_kind(epyc) == "AMD EPYC (AVX-512 BF16)"
+    assert (kind == machine_kind(epyc)) is (expected is None)
+
+
+def test_this_machines_generation_is_recorded_with_its_runs():
+    from fmnist_lib import hardware
+
+    described = hardware.describe()
+    assert described["cpu_generation"] == hardware.cpu_generation()
+    # Every x86 /proc/cpuinfo numbers its family and model.
+    assert described["cpu_generation"] is not None or hardware.platform.machine() != "x86_64"
+
+
 def test_mixed_precision_keeps_the_output_in_float32():
     import keras
 
