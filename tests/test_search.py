@@ -598,9 +598,10 @@ def test_a_time_budgeted_study_without_recorded_runs_reads_in_findings_and_noteb
                 state=getattr(optuna.trial.TrialState, state),
             )
         )
+    study.set_user_attr("notes", ["Its first trials ran elsewhere."])
     page = "\n".join(search_section([], tmp_path)).split("**The study of resnet**")[1]
     assert page.startswith(" (resnet-900s): 5 trials (3 complete, 1 running, 1 pruned).")
-    assert f"Each trial trains for 15 minutes on {machine}." in page
+    assert f"Each trial trains for 15 minutes on {machine}. Its first trials ran" in page
     assert "The best sampled trial (trial 2) scores 94.00% on validation." in page
     assert "of the time budgets" in page and "hand search" not in page
     assert "`fmnist search --study resnet-900s --confirm` trains its 2 best trials for 60 min" in (

@@ -206,6 +206,10 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
             f" Each trial trains for {seconds / 60:g} minutes on "
             f"{protocol.get('machine', 'one kind of machine')}."
         )
+    # What a study's keeper wrote into it (user attribute "notes"), e.g. how the
+    # machine of trials older than a protocol field was established.
+    for note in study.user_attrs.get("notes", []):
+        lines[-1] += f" {note}"
     seeded = [t for t in trials if trial_source(t).startswith("seeded")]
     if seeded:
         numbers = ", ".join(str(t.number) for t in seeded)
