@@ -392,7 +392,13 @@ def test_a_declared_studys_seed_trials_are_queued_once_and_train_first(tmp_path,
     assert params == plan.seed_trials[0][1]
     assert settings_from_params(params)["model_options"] == {"width": 48, "blocks": 2}
     assert params["learning_rate"] == 2e-3 and params["augmentation"] == "flip+translate+erase"
-    assert suggest(study.ask(), plan.space)["model.width"] == 64
+    second = study.ask()
+    assert suggest(second, plan.space)["model.width"] == 64
+    # A seed trial declared void (its run was disturbed) is queued again, once.
+    study._storage.set_trial_user_attr(second._trial_id, "void", "disturbed")
+    study.tell(second, state=optuna.trial.TrialState.FAIL)
+    assert enqueue_seed_trials(study, plan) == 1 and enqueue_seed_trials(study, plan) == 0
+    assert study.trials[-1].user_attrs == {"seeded": "cosine-modern-tta, width 64"}
     # A study that holds its trials queues none; one that wants more queues them all.
     other = f"sqlite:///{tmp_path / 'other.db'}"
     plans = [

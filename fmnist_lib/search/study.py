@@ -290,14 +290,19 @@ def add_recorded_trials(study, plan: SearchPlan, records: list[dict]) -> int:
 
 def enqueue_seed_trials(study, plan: SearchPlan) -> int:
     """Queue the plan's seed trials the study has not met yet, while it wants trials;
-    each is queued once, and the next worker to ask for a trial trains it."""
+    each is queued once (again if its trial was declared void), and the next worker to
+    ask for a trial trains it."""
     if not plan.seed_trials or _enough(study, plan.trials):
         return 0
-    met = {t.user_attrs.get("seeded") for t in study.get_trials(deepcopy=False)}
+    met = {
+        t.user_attrs.get("seeded")
+        for t in study.get_trials(deepcopy=False)
+        if "void" not in t.user_attrs
+    }
     queued = 0
     for description, params in plan.seed_trials:
         if description not in met:
-            study.enqueue_trial(params, user_attrs={"seeded": description}, skip_if_exists=True)
+            study.enqueue_trial(params, user_attrs={"seeded": description})
             queued += 1
     return queued
 
