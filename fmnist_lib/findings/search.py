@@ -212,7 +212,8 @@ def _study_lines(model: str, search_dir: Path, records: list[dict]) -> list[str]
         lines[-1] += f" {note}"
     seeded = [t for t in trials if trial_source(t).startswith("seeded")]
     if seeded:
-        numbers = ", ".join(str(t.number) for t in seeded)
+        *others, last = [str(t.number) for t in seeded]
+        numbers = f"{', '.join(others)} and {last}" if others else last
         recipes = "; ".join(t.user_attrs["seeded"] for t in seeded)
         lines[-1] += (
             f" Trial{'s' if len(seeded) > 1 else ''} {numbers} "
