@@ -543,6 +543,7 @@ def test_the_findings_say_what_pruning_saved_and_why_trials_failed():
     # Failed trials are explained: a killed worker's trial is retried, a void one says why.
     assert failures(study) == ""
     add("FAIL", 3)
+    assert failures(study) == "Its one failed trial was not retried."
     study.add_trial(
         optuna.trial.create_trial(
             params={"learning_rate": 1e-3},

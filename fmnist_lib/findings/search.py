@@ -156,7 +156,18 @@ def failures(study) -> str:
     parts += [f"trial {t.number} is void ({t.user_attrs['void']})" for t in void]
     if other:
         parts.append(f"{other} failed and {'were' if other > 1 else 'was'} not retried")
-    return f"Of its {len(failed)} failed trials, " + "; ".join(parts) + "."
+    if len(failed) > 1:
+        return f"Of its {len(failed)} failed trials, " + "; ".join(parts) + "."
+    if void:
+        return (
+            f"Its one failed trial, trial {void[0].number}, is void ({void[0].user_attrs['void']})."
+        )
+    if killed:
+        return (
+            "Its one failed trial stopped when a worker was killed mid-trial, and was retried "
+            "with the same settings."
+        )
+    return "Its one failed trial was not retried."
 
 
 def _confirmation_lines(study, records: list[dict]) -> list[str]:
