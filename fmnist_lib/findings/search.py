@@ -103,7 +103,8 @@ def confirmations(study, records: list[dict]) -> pd.DataFrame:
 
 def _trained_here(trial) -> bool:
     """Whether the study trained the trial (sampled or seeded), not a recorded run's."""
-    return trial_source(trial) == "sampled" or trial_source(trial).startswith("seeded")
+    source = trial_source(trial)
+    return source == "sampled" or source.startswith("seeded")
 
 
 def pruning_saved(study) -> str:

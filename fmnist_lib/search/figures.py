@@ -94,7 +94,7 @@ def study_summary(study) -> str:
     states = {state.lower(): n for state, n in counts(study).items()}
     trials = study.get_trials(deepcopy=False)
     recorded = sum("record" in t.user_attrs for t in trials)
-    seeded = sum("seeded" in t.user_attrs for t in trials)
+    seeded = sum(trial_source(t).startswith("seeded") for t in trials)
     tally = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
     sources = [f"{recorded} from recorded runs"] * bool(recorded)
     sources += [f"{seeded} seeded with hand recipes"] * bool(seeded)

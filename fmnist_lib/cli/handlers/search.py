@@ -65,8 +65,9 @@ def search_command(args) -> int:
         options["heartbeat"] = tuple(args.heartbeat)
     if args.timeout is not None:
         options["timeout"] = args.timeout
-    if declared(args.study) is not None:
-        options["seed_trials"] = declared(args.study).seed_trials
+    study = declared(args.study)
+    if study is not None:
+        options["seed_trials"] = study.seed_trials
     plan = make_plan(
         arch,
         trials,
