@@ -5,6 +5,7 @@ per-epoch line and history, and a run directory's backup, checkpoint and logs.
 from __future__ import annotations
 
 import importlib.util
+import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +18,10 @@ from .runs import read_json, write_json
 
 BACKUP_DIR = "backup"
 BEST_WEIGHTS = "best.weights.h5"
+# BackupAndRestore's files, and the suffix of the previous save it keeps with
+# double_checkpoint=True.
+BACKUP_FILES = ("latest.weights.h5", "training_metadata.json")
+PREVIOUS_SAVE = ".bkp"
 
 
 class EpochState(keras.callbacks.Callback):
@@ -120,8 +125,45 @@ def ema_callbacks(config: TrainConfig) -> list:
     return [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)]
 
 
+def settled_backup_epoch(run_dir: Path) -> int:
+    """The last epoch an interrupted run can resume after; repairs its backup to match.
+
+    At an epoch's end the backup is written first, then the best checkpoint, and the
+    history row last (``run_callbacks``' order), so an epoch is complete only once its
+    row is in history.json. A backup ahead of the history, or one whose save was cut
+    short (its metadata still names the epoch the previous save copied), gives way to
+    that previous save: the interrupted epoch trains again, and its checkpoint and row
+    are written in order.
+    """
+    backup = run_dir / BACKUP_DIR
+    weights, metadata = (backup / name for name in BACKUP_FILES)
+    if not metadata.exists():  # no save finished: start over
+        shutil.rmtree(backup, ignore_errors=True)
+        return 0
+    history_path = run_dir / "history.json"
+    logged = [r["epoch"] for r in read_json(history_path)] if history_path.exists() else []
+    last_logged = max(logged, default=0)
+    saved = read_json(metadata)["epoch"]
+    previous = [backup / (name + PREVIOUS_SAVE) for name in BACKUP_FILES]
+    before = read_json(previous[1])["epoch"] if previous[1].exists() else 0
+    if saved == last_logged and before != saved:
+        return saved
+    if before == last_logged:
+        if before == 0:
+            shutil.rmtree(backup)
+        else:
+            for kept, latest in zip(previous, (weights, metadata), strict=True):
+                shutil.copyfile(kept, latest)
+        return before
+    return saved  # no save matches the history; check_history names what is missing
+
+
 def run_callbacks(config: TrainConfig, run_dir: Path, resumed_from) -> list:
-    """A run directory's callbacks: backup for resuming, NaN stop, best checkpoint, logs."""
+    """A run directory's callbacks: backup for resuming, NaN stop, best checkpoint, logs.
+
+    Their order at an epoch's end is the order ``settled_backup_epoch`` relies on:
+    the backup, then the checkpoint, then the history row.
+    """
     history_path = run_dir / "history.json"
     prior = read_json(history_path) if (resumed_from and history_path.exists()) else []
     best_so_far = min((r["val_loss"] for r in prior if r["epoch"] <= resumed_from), default=None)

@@ -30,7 +30,14 @@ import numpy as np
 
 from . import hardware
 from .batches import training_batches
-from .callbacks import BACKUP_DIR, BEST_WEIGHTS, EpochLine, EpochState, run_callbacks
+from .callbacks import (
+    BACKUP_DIR,
+    BEST_WEIGHTS,
+    EpochLine,
+    EpochState,
+    run_callbacks,
+    settled_backup_epoch,
+)
 from .compiling import compile_model, make_optimizer
 from .config import TrainConfig
 from .data import NUM_CLASSES, DataSplits, prepare_splits
@@ -216,8 +223,7 @@ def _resume_point(config: TrainConfig, run_dir: Path, resume: bool):
             f"{run_dir} is being trained by process {status['pid']} (status updated "
             f"{status.get('updated')}); wait for it to finish or stop it, then resume"
         )
-    backup_meta = run_dir / BACKUP_DIR / "training_metadata.json"
-    resumed_from = read_json(backup_meta)["epoch"] if backup_meta.exists() else 0
+    resumed_from = settled_backup_epoch(run_dir)
     _log(config, f"Resuming {run_dir} after epoch {resumed_from} of {config.epochs}")
     return resumed_from
 
@@ -291,12 +297,15 @@ def fit(prepared: Prepared, epochs: int, seed: int, callbacks=(), verbose: int =
 
 
 def check_history(history_path: Path, epochs: int) -> list[dict]:
-    """The finished run's history; TrainingError if a loss went NaN or epochs are missing."""
+    """The finished run's history; TrainingError if a loss went NaN or an epoch is missing."""
     history = read_json(history_path)
     bad = [r["epoch"] for r in history if not all(map(math.isfinite, (r["loss"], r["val_loss"])))]
-    if bad or len(history) < epochs:
-        where = f"at epoch {bad[0]}" if bad else f"after {len(history)} of {epochs} epochs"
-        raise TrainingError(f"loss became NaN {where}; training stopped (TerminateOnNaN)")
+    if bad:
+        raise TrainingError(f"loss became NaN at epoch {bad[0]}; training stopped (TerminateOnNaN)")
+    if sorted(r["epoch"] for r in history) != list(range(1, epochs + 1)):
+        raise TrainingError(
+            f"{history_path} holds epochs {[r['epoch'] for r in history]}, not 1 to {epochs}"
+        )
     return history
 
 

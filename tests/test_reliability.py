@@ -77,15 +77,37 @@ DETERMINISM_SCRIPT = textwrap.dedent(
     from fmnist_lib.config import TrainConfig
     from fmnist_lib.training import train
 
-    class KillAfterEpoch(keras.callbacks.Callback):
+    def kill():
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    class KillAfterEpoch(keras.callbacks.Callback):  # after every callback of epoch 2
         def on_epoch_end(self, epoch, logs=None):
             if epoch + 1 == 2:
-                os.kill(os.getpid(), signal.SIGKILL)
+                kill()
 
     mode, run_dir, ema = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+    save_model = keras.callbacks.BackupAndRestore._save_model
+    save_weights = keras.Model.save_weights
+
+    def save_then_kill(self):  # epoch 2's backup written, its checkpoint and row not yet
+        save_model(self)
+        if self._current_epoch == 2:
+            kill()
+
+    def weights_then_kill(self, filepath, *args, **kwargs):  # epoch 2's backup half written
+        save_weights(self, filepath, *args, **kwargs)
+        metadata = os.path.join(os.path.dirname(filepath), "training_metadata.json")
+        if str(filepath).endswith("latest.weights.h5") and os.path.exists(filepath + ".bkp"):
+            if json.load(open(metadata))["epoch"] == 1:
+                kill()
+
+    if mode == "kill-after-backup":
+        keras.callbacks.BackupAndRestore._save_model = save_then_kill
+    if mode == "kill-mid-backup":
+        keras.Model.save_weights = weights_then_kill
     config = TrainConfig(arch="arch1", epochs=3, subset=1500, augmentation=("rotate", "flip"),
                          deterministic=True, seed=7, ema_momentum=ema, verbose=0)
-    extra = [KillAfterEpoch()] if mode == "kill" else []
+    extra = [KillAfterEpoch()] if mode == "kill-after-epoch" else []
     train(config, run_dir=run_dir, resume=(mode == "resume"), extra_callbacks=extra)
     """
 )
@@ -105,23 +127,40 @@ def _fingerprint(run_dir):
     return [(r["loss"], r["val_loss"], r["accuracy"]) for r in history], metrics["test"]["accuracy"]
 
 
+# Where a kill lands in epoch 2's end, the epochs its history keeps, and the epoch
+# the run resumes after. Only a complete epoch (its history row written last) counts.
+KILL_POINTS = {
+    "kill-after-epoch": (2, 2),
+    "kill-after-backup": (1, 1),  # backup saved, checkpoint and row not
+    "kill-mid-backup": (1, 1),  # new weights saved, their metadata not
+}
+
+
 # With a weight average the backup must hold both the weights being trained and
-# their average, or a resumed run would drift from an uninterrupted one.
-@pytest.mark.parametrize("ema", [None, 0.9], ids=["plain", "weight-ema"])
-def test_deterministic_runs_repeat_exactly_even_across_a_kill(tmp_path, ema):
+# their average, or a resumed run would drift from an uninterrupted one. Every kill
+# point runs with the average, whose weight swaps make the epoch's end the longest.
+@pytest.mark.parametrize(
+    "ema, kill_points",
+    [(None, ["kill-after-epoch"]), (0.9, list(KILL_POINTS))],
+    ids=["plain", "weight-ema"],
+)
+def test_deterministic_runs_repeat_exactly_even_across_a_kill(tmp_path, ema, kill_points):
     ema = json.dumps(ema)
     for name in ("a", "b"):
         proc = _run_script(tmp_path, "plain", tmp_path / name, ema)
         assert proc.returncode == 0, proc.stderr[-2000:]
     assert _fingerprint(tmp_path / "a") == _fingerprint(tmp_path / "b")
 
-    killed = _run_script(tmp_path, "kill", tmp_path / "c", ema)
-    assert killed.returncode == -signal.SIGKILL
-    assert len(read_json(tmp_path / "c" / "history.json")) == 2
-    proc = _run_script(tmp_path, "resume", tmp_path / "c", ema)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert read_json(tmp_path / "c" / "metrics.json")["resumed_from_epoch"] == 2
-    assert _fingerprint(tmp_path / "c") == _fingerprint(tmp_path / "a")
+    for mode in kill_points:
+        kept, resumed_after = KILL_POINTS[mode]
+        killed = _run_script(tmp_path, mode, tmp_path / mode, ema)
+        assert killed.returncode == -signal.SIGKILL, (mode, killed.stderr[-2000:])
+        assert len(read_json(tmp_path / mode / "history.json")) == kept, mode
+        proc = _run_script(tmp_path, "resume", tmp_path / mode, ema)
+        assert proc.returncode == 0, (mode, proc.stderr[-2000:])
+        metrics = read_json(tmp_path / mode / "metrics.json")
+        assert metrics["resumed_from_epoch"] == resumed_after, mode
+        assert _fingerprint(tmp_path / mode) == _fingerprint(tmp_path / "a"), mode
 
 
 class PoisonOutputLayer(keras.callbacks.Callback):

@@ -310,7 +310,7 @@ def test_a_killed_workers_trial_is_retried_and_resumes(tmp_path):
     assert survivor.returncode == 0, output[-3000:]  # the worker's own words on a failure
     study = _study(storage, name)
     states = [t.state.name for t in study.trials]
-    assert states == ["FAIL", "COMPLETE"], states
+    assert states == ["FAIL", "COMPLETE"], (states, output[-3000:])
     retry = study.trials[1]
     assert retry.system_attrs["failed_trial"] == 0
     assert retry.params == study.trials[0].params
