@@ -535,10 +535,12 @@ def test_the_findings_say_what_pruning_saved_and_why_trials_failed():
     assert pruning_saved(study) == ""  # nothing pruned yet: nothing saved to speak of
     add("PRUNED", 14)
     add("PRUNED", 13)
-    # 27 + 14 + 13 of 3 x 27 epochs: two thirds trained, a third saved.
+    # 27 + 14 + 13 of 3 x 27 epochs: two thirds trained, a third saved; the pruned two
+    # stopped at 13/27 and 14/27 of theirs.
     assert pruning_saved(study) == (
-        "Pruning stopped 2 of the 3 trials the study trained: they ran 67% of the epochs they "
-        "would have run to the end, saving 33% of their training."
+        "Pruning stopped 2 of the 3 trials the study trained, at 48–52% of their training; "
+        "all 3 together ran 67% of the epochs they would have run to the end, saving 33% of "
+        "the study's training."
     )
     # Failed trials are explained: a killed worker's trial is retried, a void one says why.
     assert failures(study) == ""

@@ -127,10 +127,13 @@ def pruning_saved(study) -> str:
     timed = study.user_attrs.get("protocol", {}).get("base", {}).get("budget_seconds")
     unit = "of the time budgets" if timed else "of the epochs"
     share = trained / (full * len(finished))
+    stops = sorted(round(100 * max(t.intermediate_values, default=0) / full) for t in pruned)
+    where = f"{stops[0]}%" if stops[0] == stops[-1] else f"{stops[0]}–{stops[-1]}%"
     return (
-        f"Pruning stopped {len(pruned)} of the {len(finished)} trials the study trained: they ran "
-        f"{100 * share:.0f}% {unit} they would have run to the end, saving "
-        f"{100 * (1 - share):.0f}% of their training."
+        f"Pruning stopped {len(pruned)} of the {len(finished)} trials the study trained, at "
+        f"{where} of their training; all {len(finished)} together ran {100 * share:.0f}% "
+        f"{unit} they would have run to the end, saving {100 * (1 - share):.0f}% of the "
+        "study's training."
     )
 
 
