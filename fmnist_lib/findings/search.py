@@ -119,15 +119,15 @@ def pruning_saved(study) -> str:
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     if not finished or not complete:
         return ""
-    full = max(max(t.intermediate_values, default=0) for t in complete)
-    trained = sum(max(t.intermediate_values, default=0) for t in finished)
+    full = max(_last_step(t) for t in complete)
+    trained = sum(_last_step(t) for t in finished)
     pruned = [t for t in finished if t.state.name == "PRUNED"]
     if not pruned:
         return ""
     timed = study.user_attrs.get("protocol", {}).get("base", {}).get("budget_seconds")
     unit = "of the time budgets" if timed else "of the epochs"
     share = trained / (full * len(finished))
-    stops = sorted(round(100 * max(t.intermediate_values, default=0) / full) for t in pruned)
+    stops = sorted(round(100 * _last_step(t) / full) for t in pruned)
     where = f"{stops[0]}%" if stops[0] == stops[-1] else f"{stops[0]}–{stops[-1]}%"
     return (
         f"Pruning stopped {len(pruned)} of the {len(finished)} trials the study trained, at "
@@ -135,6 +135,11 @@ def pruning_saved(study) -> str:
         f"{unit} they would have run to the end, saving {100 * (1 - share):.0f}% of the "
         "study's training."
     )
+
+
+def _last_step(trial) -> int:
+    """The last step (epoch, or percent of a time budget) a trial reported; 0 if none."""
+    return trial.last_step or 0
 
 
 def failures(study) -> str:
