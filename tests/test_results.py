@@ -178,7 +178,7 @@ def test_a_record_that_departs_from_the_schema_is_named():
     }
 
 
-def test_add_run_recordeda_run_with_its_experiment(trained_run, tmp_path):
+def test_add_run_records_a_run_with_its_experiment(trained_run, tmp_path):
     with pytest.raises(RunError, match="not a run of a declared experiment"):
         results.add_run(trained_run, tmp_path)
     path = results.add_run(trained_run, tmp_path, experiment="tiny-study")
@@ -250,7 +250,7 @@ def test_a_reproduction_row_gets_no_improvement_target(tmp_path):
     assert len(bullets) == 1 and "0 of 1 reproductions match" in bullets[0]
 
 
-def test_findings_read_the_recordedthey_are_given(tmp_path):
+def test_findings_read_the_records_they_are_given(tmp_path):
     """Every section of the findings appears only with the records it reads, and its
     numbers follow the records."""
     assert findings.page([], {}, tmp_path).startswith("# Findings")
@@ -277,6 +277,24 @@ def test_findings_read_the_recordedthey_are_given(tmp_path):
     assert "0 of the 3 timed runs overran" in text
     bullets = findings.abstract(repro + hour, tmp_path)
     assert len(bullets) == 2 and "scores 95.10% ± 0.10 (3)" in bullets[1]
+    # resnet's curve by images seen is its hand recipe's: a study's trial trains another.
+    searched = _trained(
+        fixture(
+            "resnet-900s-t5-3600s-s0",
+            "resnet",
+            0,
+            0.97,
+            experiment="resnet-900s-t5-3600s",
+            recipe="search:resnet-900s#5",
+            budget_seconds=3600,
+            train_seconds=3000,
+            images_seen=200,
+            label_smoothing=0.17,
+        )
+    )
+    text = findings.page(repro + hour + [searched], {}, tmp_path)
+    curve = next(line for line in text.splitlines() if line.startswith("resnet with its own"))
+    assert "(resnet-1h)" in curve and "resnet-900s" not in curve
 
 
 # --- choices on validation ---------------------------------------------------------
