@@ -127,6 +127,7 @@ def train(
     has ``"test": null`` until ``score_test_set`` scores the kept checkpoint.
     """
     run_dir = Path(run_dir) if run_dir is not None else default_run_dir(config)
+    config = _fitted_when_started(config, run_dir)
     resumed_from = _resume_point(config, run_dir, resume)
     if resumed_from == COMPLETED:
         _log(config, f"{run_dir}: already completed; nothing to do")
@@ -196,6 +197,19 @@ def score_test_set(run_dir: str | os.PathLike) -> dict:
     write_json(run_dir / "metrics.json", metrics)
     set_status(run_dir, COMPLETED, test_accuracy=metrics["test"]["accuracy"])
     return metrics["test"]
+
+
+def _fitted_when_started(config: TrainConfig, run_dir: Path) -> TrainConfig:
+    """A time-budget run that already started keeps the epochs fitted then.
+
+    Measuring the rate again would change the plan of a half-trained run, so the
+    budget's first fit stands (the run's time_budget.json); the other settings are
+    still compared by ``_resume_point``.
+    """
+    fitted = run_dir / TIME_BUDGET_FILE
+    if config.epochs is not None or config.budget_seconds is None or not fitted.exists():
+        return config
+    return config.replace(epochs=read_json(fitted)["epochs"])
 
 
 def _resume_point(config: TrainConfig, run_dir: Path, resume: bool):

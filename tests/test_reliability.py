@@ -317,6 +317,27 @@ def test_resume_after_the_last_epoch_only_evaluates(tmp_path):
     assert read_json(run_dir / "metrics.json")["resumed_from_epoch"] == 1
 
 
+def test_an_interrupted_time_budget_run_resumes_with_the_epochs_fitted_first(tmp_path):
+    """Resuming a time-budget run measures nothing again: its first fit stands."""
+
+    class StopAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise KeyboardInterrupt
+
+    config = TrainConfig(arch="arch1", budget_seconds=2, subset=500, verbose=0)
+    run_dir = tmp_path / "timed"
+    with pytest.raises(KeyboardInterrupt):
+        training.train(config, run_dir=run_dir, extra_callbacks=[StopAfterFirstEpoch()])
+    fitted = read_json(run_dir / training.TIME_BUDGET_FILE)
+    assert read_status(run_dir)["state"] == "failed"
+    training.train(config, run_dir=run_dir, resume=True)
+    assert read_json(run_dir / training.TIME_BUDGET_FILE) == fitted
+    assert read_json(run_dir / "config.json")["epochs"] == fitted["epochs"]
+    assert read_json(run_dir / "metrics.json")["resumed_from_epoch"] == 1
+    with pytest.raises(RunError, match=r"different settings \['budget_seconds'\]"):
+        training.train(config.replace(budget_seconds=3), run_dir=run_dir, resume=True)
+
+
 def test_a_run_saved_before_a_setting_existed_still_resumes(tmp_path):
     config = TrainConfig(arch="arch1", epochs=1, subset=200, verbose=0)
     saved = config.to_dict()
