@@ -149,7 +149,14 @@ check_recipes(RECIPES)  # a bad declaration fails on import, before anything tra
 
 
 def same_training(first: str, second: str) -> bool:
-    """Whether two recipes train alike but for the precision policy."""
+    """Whether two recipes train alike but for the precision policy.
+
+    A study's trial (``search:<study>#<N>``) trains alike only itself: its records
+    share its settings (``study_recipe_settings``), so its name decides, and no
+    results directory is read for records that may come from another one.
+    """
+    if is_study_recipe(first) or is_study_recipe(second):
+        return first == second
     settings = [
         {k: v for k, v in recipe_settings(name).items() if k != "precision"}
         for name in (first, second)

@@ -560,6 +560,10 @@ def test_a_confirmed_study_trial_replaces_the_improvement_only_by_beating_it_on_
     assert results.recipe_searches(records=runs_with_trial(0.949))["vgg"]["chosen"] == (
         declared.recipe
     )
+    # Its kind in the time figure follows from its name, read from no results directory.
+    kinds = tables.time_accuracy_runs(recorded, {"vgg": search}).set_index("name")["kind"]
+    assert kinds["vgg-1440000img-t40-s0"] == "chosen recipe"
+    assert kinds[declared.run_id(0)] == "other candidate"
     # Its settings are read from its records, so a notebook trains it by name.
     with pytest.raises(ConfigError, match="--study vgg-1440000img --confirm"):
         recipe_settings(name, tmp_path)
