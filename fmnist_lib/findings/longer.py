@@ -318,4 +318,5 @@ def hour_section(records: list[dict]) -> list[str]:
         *_last_epochs(records),
         "",
         _overruns(records),
+        "",
     ]
