@@ -507,6 +507,10 @@ def test_a_proxy_studys_best_trials_are_confirmed_at_another_budget(two_trials, 
     assert set(table["experiment"]) == {name.removesuffix("-s0") for name in seed0.values()}
     assert table.loc[str(winner), "test accuracy"].endswith("(3)")
     assert all(cell.endswith("(1)") for cell in table.drop(str(winner))["test accuracy"])
+    assert set(table.drop(str(winner))["target"]) == {
+        f"not chosen: trial {winner} was better on validation"
+    }
+    assert not table.loc[str(winner), "target"].startswith("not chosen")
 
 
 def test_the_findings_say_what_pruning_saved_and_why_trials_failed():
