@@ -111,8 +111,9 @@ def _headline_lines(records: list[dict]) -> list[str]:
         "Reproduction: the original's recipe at its budget, judged against that run. "
         "Improvement: the recipe chosen on the validation split, in points against the "
         f"original; its target is this project's goal (the own models {own}: within 1 h of "
-        "training on a 2-core CPU, each by its group best on validation). "
-        + _machines_line(records),
+        "training on a 2-core CPU, each by its group best on validation). Images seen: "
+        "under a time budget each seed fits its own epochs, and the column gives the seed "
+        "that saw the fewest. " + _machines_line(records),
     ]
 
 
