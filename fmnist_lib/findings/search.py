@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..config import TrainConfig
 from ..recipes import STUDY_RECIPE_PREFIX, study_trial
 from ..reference import TARGET_SEEDS
 from ..results import on_gpu
@@ -18,7 +19,7 @@ from ..search.figures import (
 )
 from ..search.pruning import MAX_WORST_REGRET_POINTS
 from ..search.studies import declared
-from ..search.study import SEARCH_DIR, counts
+from ..search.study import SEARCH_DIR, config_budget, counts
 from ..specs import SPECS
 from ..verdict import format_spread, spread, target_verdict
 from .common import SEARCH_TITLE, markdown, tests
@@ -113,10 +114,9 @@ def confirmations(study, records: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _budget_of(record: dict) -> tuple:
-    """A run's training budget: seconds for a time budget, else the images it saw."""
-    seconds = record["config"]["budget_seconds"]
-    return ("seconds", seconds) if seconds else ("images", record["metrics"]["images_seen"])
+def _budget_of(record: dict):
+    """The budget a recorded run trained for (``search.study.config_budget``)."""
+    return config_budget(TrainConfig.from_dict(record["config"]))
 
 
 def _trained_here(trial) -> bool:
