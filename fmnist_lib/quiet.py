@@ -15,6 +15,7 @@ import importlib.machinery
 import os
 import sys
 import tempfile
+import warnings
 
 # Lines TensorFlow writes on every import; anything else is passed through.
 NOISE = (
@@ -83,7 +84,11 @@ def uninstall() -> None:
 
 
 def install() -> None:
-    """Quiet TensorFlow's logs from here on (no effect once it is imported)."""
+    """Quiet TensorFlow's logs from here on (no effect once it is imported), and
+    tqdm's notice that a kernel lacks ipywidgets."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # tqdm.auto (Optuna imports it) warns in a kernel without ipywidgets, then draws its
+    # text bar: the same bar, so the notice would only put stderr in a notebook.
+    warnings.filterwarnings("ignore", message="IProgress not found")
     if "tensorflow" not in sys.modules and _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)

@@ -362,13 +362,15 @@ def forward_fd_output_in_kernels(monkeypatch) -> None:
 @pytest.mark.slow
 def test_an_interactive_kernel_shows_no_tensorflow_logs(tmp_path, monkeypatch):
     """A notebook kernel as JupyterLab starts it (file descriptor 2 forwarded into the
-    notebook, no runner) shows no stderr from loading Keras through fmnist_lib."""
+    notebook, no runner) shows no stderr from loading Keras or Optuna after fmnist_lib."""
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_code_cell("from fmnist_lib import hardware"),
-            nbformat.v4.new_code_cell("from fmnist_lib.models import build_model"),
+            nbformat.v4.new_code_cell(
+                "from fmnist_lib.models import build_model\nimport optuna  # loads tqdm.auto"
+            ),
             nbformat.v4.new_code_cell("import os\n_ = os.write(2, b'C-level line\\n')"),
             nbformat.v4.new_code_cell("import sys\nsys.stderr.flush()"),
         ]
