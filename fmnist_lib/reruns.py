@@ -15,8 +15,10 @@ from .metrics import percent
 from .records import normalised_config, record_group
 from .results import machine
 
-# Packages whose version changes the arithmetic of training.
-NUMERIC_PACKAGES = ("keras", "tensorflow", "tensorflow-cpu", "jax", "numpy")
+# Packages whose version changes the arithmetic of training: these always, and the
+# Keras backend's own (an installed backend that does not run takes no part).
+NUMERIC_PACKAGES = ("keras", "numpy")
+BACKEND_PACKAGES = {"tensorflow": ("tensorflow", "tensorflow-cpu"), "jax": ("jax", "jaxlib")}
 
 
 def settings(config: dict, metrics: dict) -> dict:
@@ -57,12 +59,28 @@ def differences(run: dict, record: dict) -> list[str]:
         found.append(f"precision {theirs['precision']} there, {mine['precision']} here")
     if machine(run) != machine(record):
         found.append(f"machine {machine(record)} there, {machine(run)} here")
+    backends = [_backend(m) for m in (theirs, mine)]
+    if backends[0] != backends[1]:
+        found.append(f"Keras backend {backends[0]} there, {backends[1]} here")
+    packages = [
+        *NUMERIC_PACKAGES,
+        *{p: None for b in backends for p in BACKEND_PACKAGES.get(b, ())},
+    ]
     versions = [
-        f"{name} {theirs['versions'].get(name)} there, {mine['versions'].get(name)} here"
-        for name in NUMERIC_PACKAGES
-        if theirs.get("versions", {}).get(name) != mine.get("versions", {}).get(name)
+        f"{name} {_version(theirs, name)} there, {_version(mine, name)} here"
+        for name in packages
+        if _version(theirs, name) != _version(mine, name)
     ]
     return found + versions
+
+
+def _backend(metrics: dict) -> str:
+    """The Keras backend a run trained on (the project's default where unrecorded)."""
+    return metrics.get("hardware", {}).get("keras_backend") or "tensorflow"
+
+
+def _version(metrics: dict, package: str) -> str:
+    return metrics.get("versions", {}).get(package) or "not installed"
 
 
 def same_seed_note(label: str, run: dict, records: list[dict]) -> str:

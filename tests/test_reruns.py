@@ -47,6 +47,20 @@ def test_another_precision_and_machine_are_named_as_the_reason(records):
     assert "another group" in note
 
 
+def test_only_the_backend_that_trained_has_its_version_compared(records):
+    """JAX installed beside TensorFlow takes no part in a TensorFlow run's arithmetic."""
+    run = rerun_of(records, "arch1-full-s0")
+    twin = reruns.committed_twin(run, records)
+    assert "jax" not in twin["metrics"]["versions"]
+    run["metrics"]["versions"]["jax"] = "0.10.2"
+    assert reruns.differences(run, twin) == []
+    run["metrics"]["hardware"]["keras_backend"] = "jax"
+    assert reruns.differences(run, twin) == [
+        "Keras backend tensorflow there, jax here",
+        "jax not installed there, 0.10.2 here",
+    ]
+
+
 def test_the_closest_record_wins_and_a_missing_one_is_said(records):
     """vgg's 10-epoch recipe was recorded in both precisions for seed 0."""
     for precision in ("float32", "mixed_bfloat16"):
