@@ -416,6 +416,12 @@ def test_accuracy_vs_time_draws_every_run_and_the_references():
         drawn = np.concatenate([c.get_offsets() for c in ax.collections])
         assert len(drawn) == (runs["machine"] == machine).sum()
         assert ax.get_xscale() == "log"
+    for ax in panels:  # even runs of nearly one duration get a readable time axis
+        low, high = ax.get_xlim()
+        ticks = [*ax.xaxis.get_majorticklocs(), *ax.xaxis.get_minorticklocs()]
+        label = ax.xaxis.get_major_formatter()
+        labelled = [label(t) for t in ticks if low <= t <= high and label(t)]
+        assert len(labelled) >= 2, (ax.get_title(), ax.get_xlim())
     best = 100 * runs["test accuracy"].max()
     low, high = panels[0].get_ylim()
     assert low <= 100 * runs["test accuracy"].min() and high >= best

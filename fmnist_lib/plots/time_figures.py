@@ -22,6 +22,9 @@ _KINDS = {
 }
 # Seconds as plain numbers, at 1, 2 and 5 of each decade: log ticks would overlap.
 _TICKS = FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "125" else "")
+# A time axis spans at least this factor, so that two labelled ticks (of 1, 2 and 5)
+# always fall inside it, however close a panel's runs are.
+_MIN_SPAN = 3.0
 _KIND_LEGEND = {
     "original recipe": "original's recipe",
     "chosen recipe": "chosen / own recipe",
@@ -84,6 +87,10 @@ def _style(ax, used: bool, limits: tuple[float, float], first_column: bool) -> N
         ax.set_axis_off()
         return
     ax.set_xscale("log")
+    low, high = ax.get_xlim()
+    if high / low < _MIN_SPAN:
+        centre, half = np.sqrt(low * high), np.sqrt(_MIN_SPAN)
+        ax.set_xlim(centre / half, centre * half)
     ax.xaxis.set_major_formatter(_TICKS)
     ax.xaxis.set_minor_formatter(_TICKS)
     ax.tick_params(axis="x", which="both", labelsize=8)
