@@ -139,12 +139,17 @@ def suite_run_dir(
 ) -> Path:
     """Where the notebook suite keeps one run: ``RUNS_DIR/<profile>/<arch>-<recipe>-s<seed>``.
 
-    ``recipe`` None is the original's recipe, named ``original``; a study's trial
-    ``search:<study>#<N>`` is ``search-<study>-t<N>``. The seed is part of the name so
-    that every seed gets a run of its own.
+    The recipe is named by ``recipe_slug``. The seed is part of the name so that every
+    seed gets a run of its own.
     """
-    name = (recipe or "original").replace(":", "-").replace("#", "-t")
-    return Path(runs_dir) / profile / f"{arch}-{name}-s{seed}"
+    return Path(runs_dir) / profile / f"{arch}-{recipe_slug(recipe)}-s{seed}"
+
+
+def recipe_slug(recipe: str | None) -> str:
+    """A recipe's name as part of a file name, portable to every file system: None (the
+    original's recipe) is ``original``, a study's trial ``search:<study>#<N>`` is
+    ``search-<study>-t<N>``."""
+    return (recipe or "original").replace(":", "-").replace("#", "-t")
 
 
 def load_run(run_dir: str | os.PathLike) -> dict:

@@ -17,7 +17,7 @@ from fmnist_lib.errors import ConfigError
 from fmnist_lib.experiments import EXPERIMENTS, declaration_problems, run_index
 from fmnist_lib.paths import PROJECT_ROOT, RESULTS_DIR
 from fmnist_lib.recipes import recipe_settings
-from fmnist_lib.runs import RunError, read_json, set_status, suite_run_dir
+from fmnist_lib.runs import RunError, read_json, recipe_slug, set_status, suite_run_dir
 from fmnist_lib.specs import SPECS, Target
 
 XEON = {"cpu": "Xeon", "cores": 2, "bf16": True, "gpus": [], "keras_backend": "tensorflow"}
@@ -583,3 +583,14 @@ def test_a_recipe_names_the_network_size_a_study_chose():
     assert recipe(config).startswith("network blocks 3, width 80, adam, constant lr")
     assert "CutMix 0.5" in recipe(config)
     assert not recipe({"arch": "resnet"}).startswith("network")  # the model's own size
+
+
+def test_result_files_have_names_every_file_system_accepts(tmp_path):
+    """A study's trial recipe (``search:<study>#<N>``) names suite runs and their
+    robustness records through ``recipe_slug``: ':' cannot be checked out on Windows."""
+    assert recipe_slug("search:vgg-1440000img#48") == "search-vgg-1440000img-t48"
+    assert recipe_slug(None) == "original" and recipe_slug("cosine-b32") == "cosine-b32"
+    run = suite_run_dir(tmp_path, "full", "vgg", "search:vgg-1440000img#48", 1)
+    assert run.name == "vgg-search-vgg-1440000img-t48-s1"
+    odd = [p for p in RESULTS_DIR.rglob("*") if not re.fullmatch(r"[A-Za-z0-9._+-]+", p.name)]
+    assert odd == []
