@@ -30,7 +30,7 @@ from fmnist_lib import notebooks as runner
 from fmnist_lib.cli import main
 from fmnist_lib.errors import UsageError
 from fmnist_lib.paths import PROJECT_ROOT
-from fmnist_lib.runs import set_status, suite_run_dir
+from fmnist_lib.runs import read_json, set_status, suite_run_dir
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 SUITE = ["00_explore", "01_arch1", "02_arch2", "03_vgg", "04_evaluation"]
@@ -626,8 +626,15 @@ def test_every_notebook_executes_in_order_in_the_smoke_profile(executed_suite, w
     assert headers == {last_run["git_commit"]}
     code = last_run["git_commit"].removesuffix("-dirty")
     git(PROJECT_ROOT, "cat-file", "-e", f"{code}^{{commit}}")  # a commit of this checkout
-    for run_dir in runner.suite_runs(workspace / "runs", "smoke", ("arch1", "arch2", "vgg"), 0):
+    suite_runs = runner.suite_runs(workspace / "runs", "smoke", ("arch1", "arch2", "vgg"), 0)
+    for run_dir in suite_runs:
         assert json.loads((run_dir / "status.json").read_text())["state"] == "completed"
+    # The suite trained every run itself: its wall time includes their training.
+    training = last_run["training"]
+    assert training["runs"] == training["trained"] == len(suite_runs) == 6
+    assert training["train_seconds"] == pytest.approx(
+        sum(read_json(d / "metrics.json")["train_seconds"] for d in suite_runs)
+    )
     # The figures sit beside the executed copies; figures/ keeps the committed ones.
     figures = {p.name for p in (out / "figures").glob("*.png")}
     expected = {"class_sprite.png", "arch1_learning_curves.png", "learning_curves_all.png"}

@@ -594,3 +594,28 @@ def test_result_files_have_names_every_file_system_accepts(tmp_path):
     assert run.name == "vgg-search-vgg-1440000img-t48-s1"
     odd = [p for p in RESULTS_DIR.rglob("*") if not re.fullmatch(r"[A-Za-z0-9._+-]+", p.name)]
     assert odd == []
+
+
+def test_the_suite_sentence_says_whether_the_suite_trained_its_runs(tmp_path):
+    """A full suite run over runs already trained took minutes, not the hour of
+    training: the findings say which it was, from the suite record."""
+    from fmnist_lib.findings import suite_sentence
+    from fmnist_lib.runs import write_json
+
+    run = {"profile": "full", "wall_seconds": 480, "executed": ["00_explore", "01_arch1"]}
+    run |= {"skipped": [], "git_commit": "c" * 40}
+    run["machine"] = {"cpu": "AMD EPYC", "cores": 2, "bf16": True}
+    cases = {
+        (6, 6): "ran in 8 min on AMD EPYC, 2 cores, with native bf16 (code at cccccccccccc), "
+        "71 min of it training its 6 runs.",
+        (6, 0): "on its 6 training runs already complete (their training took 71 min): "
+        "the notebooks' own analysis only.",
+        (6, 2): "training 2 of its 6 runs (all 6 took 71 min to train).",
+    }
+    for (runs, trained), words in cases.items():
+        run["training"] = {"runs": runs, "trained": trained, "train_seconds": 4260.0}
+        write_json(tmp_path / "suite" / "full.json", {"notebooks": {}, "last_run": run})
+        assert suite_sentence(tmp_path).endswith(words)
+    del run["training"]  # a record from before the suite counted its training
+    write_json(tmp_path / "suite" / "full.json", {"notebooks": {}, "last_run": run})
+    assert suite_sentence(tmp_path).endswith("(code at cccccccccccc).")

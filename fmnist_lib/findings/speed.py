@@ -115,7 +115,8 @@ def suite_sentence(results_dir: Path) -> str:
     if not run["skipped"]:
         return (
             f"The notebook suite in the full profile (`make reproduce`, all "
-            f"{len(run['executed'])} notebooks) ran in {run['wall_seconds'] / 60:.0f} min {where}."
+            f"{len(run['executed'])} notebooks) ran in {run['wall_seconds'] / 60:.0f} min {where}"
+            f"{_training_words(run.get('training'))}."
         )
     total = sum(entry["seconds"] for entry in record["notebooks"].values())
     return (
@@ -124,6 +125,22 @@ def suite_sentence(results_dir: Path) -> str:
         f"skipped {', '.join(run['skipped'])} (up to date); each notebook's last execution "
         f"adds up to {total / 60:.0f} min."
     )
+
+
+def _training_words(training: dict | None) -> str:
+    """What a suite run's wall time holds of training: its runs trained or reused."""
+    if not training or not training["runs"]:
+        return ""
+    runs, trained = training["runs"], training["trained"]
+    minutes = training["train_seconds"] / 60
+    if trained == runs:
+        return f", {minutes:.0f} min of it training its {runs} runs"
+    if trained == 0:
+        return (
+            f", on its {runs} training runs already complete (their training took "
+            f"{minutes:.0f} min): the notebooks' own analysis only"
+        )
+    return f", training {trained} of its {runs} runs (all {runs} took {minutes:.0f} min to train)"
 
 
 def _gpu_sentence(records: list[dict]) -> str:

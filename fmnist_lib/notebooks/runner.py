@@ -14,7 +14,7 @@ from .. import hardware
 from ..config import PROFILES
 from ..errors import NotebookError, UsageError
 from ..paths import NOTEBOOKS_DIR
-from ..runs import is_complete
+from ..runs import is_complete, read_json
 from .cells import source_digest
 from .execution import FIGURES_ENV, execute, kernel_environment
 from .parameters import folder_parameter, notebook_inputs, notebook_parameters
@@ -169,6 +169,28 @@ def _run_plan(plan: list, record: dict, settings: _Settings, commit: str | None)
     return outcomes
 
 
+def suite_training(plan: list, outcomes: list, since: float) -> dict:
+    """The training runs of the executed notebooks: how many, how many this run trained
+    (their metrics written after ``since``, a wall-clock time), and their training seconds.
+
+    A notebook whose run is already complete only reads it, so a suite's wall time says
+    how long it took only together with this."""
+    executed = {o.name for o in outcomes if o.status == "executed"}
+    runs = [
+        run_dir
+        for step in plan
+        if step.name in executed
+        for run_dir in step.run_dirs[: TRAININGS_PER_ARCH * len(TRAINS.get(step.name, ()))]
+        if is_complete(run_dir)
+    ]
+    metrics = [run_dir / "metrics.json" for run_dir in runs]
+    return {
+        "runs": len(runs),
+        "trained": sum(path.stat().st_mtime >= since for path in metrics),
+        "train_seconds": sum(read_json(path)["train_seconds"] for path in metrics),
+    }
+
+
 def _print_summary(outcomes: list, settings: _Settings, started: float) -> None:
     tally = {s: sum(o.status == s for o in outcomes) for s in ("executed", "skipped", "planned")}
     done = (
@@ -222,7 +244,7 @@ def run_suite(
         _print_estimate([arch for step in plan for arch in TRAINS.get(step.name, ())], profile)
     record_path = out / RECORD_NAME
     record = read_record(record_path)
-    started = time.perf_counter()
+    started, started_wall = time.perf_counter(), time.time()
     # The code that runs is the checkout as the run starts: --in-place rewrites tracked
     # notebooks as it goes, which would mark every later look at the commit dirty.
     commit = hardware.git_commit()
@@ -230,6 +252,7 @@ def run_suite(
     outcomes = _run_plan(plan, record, settings, commit)
     if not dry_run:
         seconds = time.perf_counter() - started
-        record_last_run(record, record_path, profile, outcomes, seconds, commit)
+        training = suite_training(plan, outcomes, started_wall)
+        record_last_run(record, record_path, profile, outcomes, seconds, commit, training)
     _print_summary(outcomes, settings, started)
     return outcomes

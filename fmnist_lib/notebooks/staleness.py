@@ -67,8 +67,9 @@ def stale_reason(
     return None
 
 
-def record_last_run(record, record_path, profile, outcomes, seconds, commit) -> None:
-    """The whole run's wall time, machine and commit, beside the per-notebook entries."""
+def record_last_run(record, record_path, profile, outcomes, seconds, commit, training) -> None:
+    """The whole run's wall time, machine, commit and training (``runner.suite_training``),
+    beside the per-notebook entries."""
     record["last_run"] = {
         "profile": profile,
         "wall_seconds": seconds,
@@ -80,6 +81,7 @@ def record_last_run(record, record_path, profile, outcomes, seconds, commit) -> 
             "bf16": hardware.has_bf16(),
         },
         "git_commit": commit,
+        "training": training,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_json(record_path, record)
