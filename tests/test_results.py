@@ -619,3 +619,17 @@ def test_the_suite_sentence_says_whether_the_suite_trained_its_runs(tmp_path):
     del run["training"]  # a record from before the suite counted its training
     write_json(tmp_path / "suite" / "full.json", {"notebooks": {}, "last_run": run})
     assert suite_sentence(tmp_path).endswith("(code at cccccccccccc).")
+
+
+def test_a_suite_robustness_record_of_a_study_trial_is_shown_under_its_recipe():
+    """The record's file name carries the recipe's slug; the label comes from the recipe
+    the record names, so the standing recipe's robustness is shown."""
+    records = results.load_results()
+    searches = results.recipe_searches(records=records)
+    standing = tables.standing_runs(records, searches)["vgg"]["recipe"]
+    assert standing.startswith("search:")  # a trial of VGG's study stands for it
+    record = {"name": f"vgg-{recipe_slug(standing)}-suite-full", "arch": "vgg"}
+    shown = tables.robustness_shown([record | {"recipe": standing}], records, searches)
+    assert list(shown) == [f"vgg · {standing}"]
+    original = {"name": "vgg-original-suite-full", "arch": "vgg"}  # named by its file only
+    assert list(tables.robustness_shown([original], records, searches)) == ["vgg · original"]

@@ -328,10 +328,13 @@ def suite_view(suite: dict[str, dict], records: list[dict]) -> pd.DataFrame:
 
 def robustness_label(record: dict, records: list[dict] = ()) -> str:
     """A robustness record's ``model · recipe``: that of the recorded run it scored (same
-    name), else its name less the model and the suffix naming the suite's profile or seed."""
+    name), else the recipe it names (notebook 04's suite records), else its name less the
+    model and the suffix naming the suite's profile or seed."""
     runs = {r["name"]: r for r in records}
     if record["name"] in runs:
         return run_label(runs[record["name"]])
+    if record.get("recipe"):
+        return f"{record['arch']} · {record['recipe']}"
     name = re.sub(r"-(suite-\w+|s\d+)$", "", record["name"]).removeprefix(f"{record['arch']}-")
     return f"{record['arch']} · {name}"
 
