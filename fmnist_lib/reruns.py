@@ -62,10 +62,8 @@ def differences(run: dict, record: dict) -> list[str]:
     backends = [_backend(m) for m in (theirs, mine)]
     if backends[0] != backends[1]:
         found.append(f"Keras backend {backends[0]} there, {backends[1]} here")
-    packages = [
-        *NUMERIC_PACKAGES,
-        *{p: None for b in backends for p in BACKEND_PACKAGES.get(b, ())},
-    ]
+    backend_packages = (p for b in backends for p in BACKEND_PACKAGES.get(b, ()))
+    packages = [*NUMERIC_PACKAGES, *dict.fromkeys(backend_packages)]
     versions = [
         f"{name} {_version(theirs, name)} there, {_version(mine, name)} here"
         for name in packages

@@ -41,6 +41,11 @@ class _Step:
     run_dirs: list
     results_dir: Path | None
 
+    @property
+    def trains(self) -> list:
+        """The runs the notebook trains: the first of ``run_dirs``; the rest it reads."""
+        return self.run_dirs[: TRAININGS_PER_ARCH * len(TRAINS.get(self.name, ()))]
+
 
 @dataclass
 class _Settings:
@@ -78,15 +83,14 @@ def _check_reads(plan: list) -> None:
     """Every run a notebook reads is complete, or trained by an earlier notebook of the plan."""
     trained_before = set()
     for step in plan:
-        trains = TRAININGS_PER_ARCH * len(TRAINS.get(step.name, ()))
-        for run_dir in step.run_dirs[trains:]:
+        for run_dir in step.run_dirs[len(step.trains) :]:
             if run_dir not in trained_before and run_dir.exists() and not is_complete(run_dir):
                 raise NotebookError(
                     f"{step.name}.ipynb reads the run {run_dir}, which is not a completed run; "
                     "finish it (run the notebook that trains it, or `fmnist train --resume "
                     f"{run_dir}`) or remove it"
                 )
-        trained_before.update(step.run_dirs[:trains])
+        trained_before.update(step.trains)
 
 
 def _print_estimate(archs: list[str], profile: str) -> None:
@@ -180,7 +184,7 @@ def suite_training(plan: list, outcomes: list, since: float) -> dict:
         run_dir
         for step in plan
         if step.name in executed
-        for run_dir in step.run_dirs[: TRAININGS_PER_ARCH * len(TRAINS.get(step.name, ()))]
+        for run_dir in step.trains
         if is_complete(run_dir)
     ]
     metrics = [run_dir / "metrics.json" for run_dir in runs]
